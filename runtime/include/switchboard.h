@@ -1,0 +1,258 @@
+/*
+ * switchboard.h - the public API of libswitchboard.
+ *
+ * A broker routes msgpack messages between peers over ZeroMQ. A peer is anything connected to
+ * it: a worker (thread or process, running a plugin), a client, or a parent that starts
+ * children. This header is the whole surface: the broker (embedded in a thread or run in the
+ * caller's thread), the peer connection, parent-child control, the worker host and logging.
+ *
+ * Conventions: functions return 0 (SWB_OK) or a negative swb_err_t; objects come out through
+ * pointer arguments; `swb_x_destroy(&p)` tolerates NULL and sets the pointer to NULL. Option
+ * structs are valid when zeroed: `(swb_x_opts_t){0}` means all defaults. Strings passed in are
+ * borrowed for the duration of the call unless said otherwise.
+ */
+#ifndef SWITCHBOARD_H
+#define SWITCHBOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swb_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SWB_VERSION_STRING "0.1.0"
+#define SWB_NAME_MAX       64 /* bytes of a peer, service or group name */
+
+/* ---- logging -------------------------------------------------------------------------- */
+
+typedef enum {
+    SWB_LOG_ERROR = 0,
+    SWB_LOG_WARN = 1,
+    SWB_LOG_INFO = 2,
+    SWB_LOG_DEBUG = 3,
+} swb_log_level_t;
+
+/* Log a line at `level` to the sink (stderr by default). The level comes from SWB_LOG
+ * (error|warn|info|debug, default warn) unless set with swb_log_set_level. */
+void swb_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void swb_log_set_level(int level);
+int swb_log_get_level(void);
+typedef void (*swb_log_sink_fn)(int level, const char *line, void *arg);
+/* Replace the sink (NULL restores stderr). Lines are whole, without a trailing newline. */
+void swb_log_set_sink(swb_log_sink_fn fn, void *arg);
+
+/* ---- endpoints ------------------------------------------------------------------------ */
+
+/*
+ * The default broker endpoint: SWB_ENDPOINT if set, else
+ * ipc://$XDG_RUNTIME_DIR/switchboard/broker.sock, else ipc:///tmp/switchboard-$UID/broker.sock.
+ * For ipc endpoints the directory is created 0700 and checked (owned by us, not a symlink,
+ * no access for others). Writes a NUL-terminated string into buf.
+ */
+int swb_default_endpoint(char *buf, size_t cap);
+
+/* ---- broker --------------------------------------------------------------------------- */
+
+typedef struct swb_broker swb_broker_t;
+
+typedef struct {
+    const char *const *endpoints; /* to bind: ipc://, tcp://, inproc://; NULL = default ipc */
+    size_t n_endpoints;           /* 0 with endpoints == NULL binds the default */
+    int no_default;               /* 1: bind only the private inproc endpoint when none given */
+    uint32_t heartbeat_ivl_ms;    /* default 1000 */
+    uint32_t heartbeat_liveness;  /* missed beats before a peer is dead; default 3 */
+    uint32_t max_msg_size;        /* bytes per frame; default 16 MiB */
+    uint32_t max_peers;           /* default 4096 */
+    uint32_t peer_hwm;            /* messages queued to one peer before it counts as slow;
+                                     default 10000 */
+    const char *worker_exe;       /* swb-worker path; default SWB_WORKER_EXE, else beside the
+                                     running program, else the build's */
+    const char *plugin_dir;       /* where plugin names resolve; default SWB_PLUGIN_DIR, else
+                                     the build's plugin folder */
+} swb_broker_opts_t;
+
+/* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
+ * broker cannot steal the socket). Nothing runs until start or run. */
+int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts);
+/* Run the broker loop in a thread of its own (embedded broker). */
+int swb_broker_start(swb_broker_t *b);
+/* Run the broker loop in the calling thread until swb_broker_stop. */
+int swb_broker_run(swb_broker_t *b);
+/* Ask the loop to stop; safe from any thread and from a signal handler. */
+void swb_broker_stop(swb_broker_t *b);
+/* Stop, join, end every child (BYE, then SIGKILL after a grace period), reap them, close,
+ * unlink our socket files and locks, free. */
+void swb_broker_destroy(swb_broker_t **self_p);
+/* The private inproc endpoint every broker binds (for peers in this process). */
+const char *swb_broker_inproc(const swb_broker_t *b);
+/* The first bound endpoint that other processes can reach (ipc or tcp), or NULL. */
+const char *swb_broker_endpoint(const swb_broker_t *b);
+/* The ZeroMQ context (void * so this header needs no zmq.h); inproc peers must use it. */
+void *swb_broker_zmq_ctx(swb_broker_t *b);
+
+/* ---- peer ----------------------------------------------------------------------------- */
+
+typedef struct swb_peer swb_peer_t;
+
+typedef enum {
+    SWB_PEER_CLIENT = 0,
+    SWB_PEER_THREAD = 1,
+    SWB_PEER_PROCESS = 2,
+    SWB_PEER_REMOTE = 3,
+} swb_peer_kind_t_;
+
+typedef struct {
+    const char *endpoint;         /* NULL: the broker's inproc if `broker` set, else default */
+    swb_broker_t *broker;         /* embedded broker to join over inproc (uses its context) */
+    void *zmq_ctx;                /* context to use (needed for inproc without `broker`) */
+    const char *name;             /* NULL: the broker assigns one */
+    int kind;                     /* swb_peer_kind_t_; default client */
+    const char *const *services;  /* services served (workers) */
+    size_t n_services;
+    uint32_t capacity;            /* tasks at once; default 1 for workers */
+    const char *parent;           /* parent's name (children started by SPAWN) */
+    int connect_timeout_ms;       /* wait for WELCOME; default 5000 */
+} swb_peer_opts_t;
+
+typedef enum {
+    SWB_MSG_DELIVER = 1, /* a message from a peer: from, body */
+    SWB_MSG_RESULT = 2,  /* a reply to a request: id, code (0 = ok), text, body */
+    SWB_MSG_ERROR = 3,   /* a request failed: id, code, text, target (name) */
+    SWB_MSG_EVENT = 4,   /* a child's life: event, name, pid, code, signal */
+    SWB_MSG_TASK = 5,    /* a task for this worker: id, service, attempt, deadline, body */
+    SWB_MSG_CANCEL = 6,  /* cancel task id */
+    SWB_MSG_DRAIN = 7,   /* finish in-flight work, take nothing new */
+    SWB_MSG_BYE = 8,     /* the broker tells this peer to leave */
+} swb_msg_type_t;
+
+typedef struct {
+    int type;                    /* swb_msg_type_t */
+    char from[SWB_NAME_MAX + 1]; /* DELIVER sender; TASK client */
+    char name[SWB_NAME_MAX + 1]; /* EVENT child; ERROR the target that failed, if any */
+    char service[SWB_NAME_MAX + 1];
+    char text[256];
+    uint64_t id;
+    int code;     /* RESULT/ERROR code; EVENT exit code */
+    int event;    /* EVENT: SWB_EVENT_* */
+    int pid;      /* EVENT */
+    int signal;   /* EVENT: the signal that ended a process, 0 if it exited */
+    int to_kind;  /* DELIVER: how the sender addressed it (peer, parent, group, all) */
+    uint32_t attempt, deadline_ms;
+    int32_t priority;
+    const void *body; /* msgpack bytes, valid until swb_msg_close or the next recv into it */
+    size_t len;
+    unsigned char _frame[64] __attribute__((aligned(8))); /* holds the body frame */
+    int _has_frame;
+} swb_msg_t;
+
+#define SWB_EVENT_STARTED 1
+#define SWB_EVENT_READY   2
+#define SWB_EVENT_EXIT    3
+#define SWB_EVENT_LOST    4
+
+/* Release a received message's body. Safe on a zeroed or already closed message. */
+void swb_msg_close(swb_msg_t *m);
+
+/* Connect, say HELLO, wait for WELCOME. */
+int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts);
+/* Say BYE, close, free. */
+void swb_peer_destroy(swb_peer_t **self_p);
+/* The name the broker knows this peer by. */
+const char *swb_peer_name(const swb_peer_t *p);
+
+/* Send `len` msgpack bytes to a peer by name, or to "parent". The body is copied. An ERROR
+ * (unknown peer, unreachable) comes back later as an SWB_MSG_ERROR. */
+int swb_peer_send(swb_peer_t *p, const char *to, const void *body, size_t len);
+/* Send to every peer serving `service`. */
+int swb_peer_send_group(swb_peer_t *p, const char *service, const void *body, size_t len);
+/* Send to every peer but this one. */
+int swb_peer_broadcast(swb_peer_t *p, const void *body, size_t len);
+
+/* Receive the next message for the application, waiting up to timeout_ms (-1 forever, 0 poll).
+ * Heartbeats are handled inside. Returns SWB_OK, SWB_E_TIMEOUT, or an error. `m` is closed
+ * first, so it can be reused in a loop. */
+int swb_peer_recv(swb_peer_t *p, swb_msg_t *m, int timeout_ms);
+
+/* Send heartbeats that are due and check the broker's liveness (reconnecting and saying
+ * HELLO again when it is lost). recv does this itself; call it when polling the socket. */
+int swb_peer_tick(swb_peer_t *p);
+
+/* The ZeroMQ socket (void *) for zmq_poll, and its file descriptor for other loops (edge
+ * triggered: after it signals, call swb_peer_recv with timeout 0 until SWB_E_TIMEOUT). */
+void *swb_peer_socket(swb_peer_t *p);
+int swb_peer_fd(swb_peer_t *p, int *fd);
+
+/* Worker side: answer task `id` (attempt as received) with status code (0 = ok) and body or
+ * error text. */
+int swb_peer_result(swb_peer_t *p, uint64_t id, uint32_t attempt, int code, const char *text,
+                    const void *body, size_t len);
+/* Worker side: report free slots and load (permille). */
+int swb_peer_credit(swb_peer_t *p, uint32_t credit, uint32_t load);
+
+/* Ask the broker for its STATS; the reply body (a msgpack map) is copied into a malloc'd
+ * buffer handed out through *body (caller frees). */
+int swb_peer_stats(swb_peer_t *p, void **body, size_t *len, int timeout_ms);
+
+/* ---- parent and children -------------------------------------------------------------- */
+
+typedef enum {
+    SWB_CHILD_PROCESS = 0, /* fork/exec of swb-worker, over ipc */
+    SWB_CHILD_THREAD = 1,  /* the host loop in a thread of the broker's process, over inproc */
+} swb_child_mode_t;
+
+typedef struct {
+    const char *plugin;  /* plugin name (in the plugin folder) or path to a .so */
+    const char *name;    /* child name; NULL: broker picks "<plugin>-<n>"; with count > 1 a
+                            suffix -0, -1, ... is added */
+    int mode;            /* swb_child_mode_t */
+    uint32_t count;      /* default 1 */
+    uint32_t capacity;   /* tasks at once per child; default the plugin's */
+    int timeout_ms;      /* wait for the children to be ready; default 10000 */
+} swb_spawn_opts_t;
+
+typedef struct {
+    char name[SWB_NAME_MAX + 1];
+    int pid;
+} swb_child_t;
+
+/* Start children whose parent is `parent`, and wait until every one has said HELLO (READY),
+ * so it can be sent to at once. Up to `cap` children are written to `out`; *n gets the count.
+ * Messages that arrive meanwhile are kept for swb_peer_recv. */
+int swb_spawn(swb_peer_t *parent, const swb_spawn_opts_t *opts, swb_child_t *out, size_t cap,
+              size_t *n);
+/* Send a signal to a child process (a thread child is told to leave; SIGKILL ends it at
+ * once, dropping queued work). The EXIT event follows. */
+int swb_kill(swb_peer_t *parent, const char *child, int signal);
+/* Tell a child to leave gracefully (BYE); its EXIT event follows with code 0. */
+int swb_disconnect(swb_peer_t *parent, const char *child);
+/* Wait for the EXIT event of `child` (other messages are kept for recv). */
+int swb_wait_exit(swb_peer_t *parent, const char *child, int *code, int *signal, int timeout_ms);
+
+/* ---- worker host ---------------------------------------------------------------------- */
+
+typedef struct {
+    const char *plugin;     /* name or path of the plugin */
+    const char *plugin_dir; /* where names resolve; default as for the broker */
+    const char *endpoint;   /* broker endpoint */
+    void *zmq_ctx;          /* for inproc (thread children) */
+    const char *name;       /* worker name; NULL: broker assigns */
+    const char *parent;     /* parent name, if started by SPAWN */
+    int kind;               /* SWB_PEER_THREAD / PROCESS / REMOTE */
+    uint32_t capacity;      /* tasks at once; default the plugin's */
+    volatile int *stop;     /* set non-zero to stop the host (threads); may be NULL */
+} swb_host_opts_t;
+
+/* Load the plugin, connect, serve until told BYE, stopped, or the broker is gone for good.
+ * Returns the process exit code to use (0 clean, non-zero on failure). */
+int swb_host_run(const swb_host_opts_t *opts);
+
+/* Resolve a plugin name or path into an absolute path; SWB_E_PLUGIN if not found. */
+int swb_plugin_resolve(const char *plugin, const char *plugin_dir, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,333 @@
+/*
+ * broker.c - the broker's lifecycle and its loop.
+ *
+ * One ROUTER socket bound to every endpoint, one thread, zmq_poll. Sends are always
+ * ZMQ_DONTWAIT with ZMQ_ROUTER_MANDATORY, so a slow or gone peer becomes an ERROR for the
+ * sender instead of a silent drop or a stalled loop. A self-pipe wakes the loop for stop
+ * requests (so stop is async-signal-safe) and for ended worker threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker_int.h"
+
+#define RECV_BATCH 256 /* messages per poll turn, so timers still run under a flood */
+
+static void free_endpoints(swb_broker_t *b)
+{
+    for (size_t i = 0; i < b->n_endpoints; i++) {
+        const char *path = swbi_ipc_path(b->endpoints[i]);
+        if (path && b->lock_fds[i] >= 0) {
+            /* 4.3.4 leaves the socket file behind; it is ours while we hold the lock. */
+            unlink(path);
+            char lock[4200];
+            snprintf(lock, sizeof lock, "%s.lock", path);
+            unlink(lock);
+        }
+        if (b->lock_fds[i] >= 0)
+            close(b->lock_fds[i]);
+        free(b->endpoints[i]);
+    }
+    free(b->endpoints);
+    free(b->lock_fds);
+    b->endpoints = NULL;
+    b->n_endpoints = 0;
+}
+
+static int bind_endpoint(swb_broker_t *b, const char *ep)
+{
+    size_t i = b->n_endpoints;
+    b->endpoints[i] = strdup(ep);
+    b->lock_fds[i] = -1;
+    if (!b->endpoints[i])
+        return SWB_E_NOMEM;
+    b->n_endpoints++;
+    int rc = swbi_ipc_prepare(ep);
+    if (rc == SWB_OK)
+        rc = swbi_ipc_lock(ep, &b->lock_fds[i]);
+    if (rc != SWB_OK)
+        return rc;
+    if (zmq_bind(b->router, ep) != 0) {
+        swb_log(SWB_LOG_ERROR, "bind %s: %s", ep, zmq_strerror(errno));
+        return SWB_E_SYS;
+    }
+    if (!b->public_ep && strncmp(ep, "inproc://", 9) != 0)
+        b->public_ep = b->endpoints[i];
+    return SWB_OK;
+}
+
+static int set_int(void *sock, int opt, int v)
+{
+    return zmq_setsockopt(sock, opt, &v, sizeof v);
+}
+
+int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
+{
+    swb_broker_opts_t o = opts ? *opts : (swb_broker_opts_t){0};
+    if (!out)
+        return SWB_E_INVALID;
+    *out = NULL;
+    swb_broker_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return SWB_E_NOMEM;
+    b->wake[0] = b->wake[1] = -1;
+    b->hb_ivl_ms = o.heartbeat_ivl_ms ? o.heartbeat_ivl_ms : 1000;
+    b->hb_liveness = o.heartbeat_liveness ? o.heartbeat_liveness : 3;
+    b->max_msg = o.max_msg_size ? o.max_msg_size : 16u << 20;
+    b->max_peers = o.max_peers ? o.max_peers : 4096;
+    b->peer_hwm = o.peer_hwm ? o.peer_hwm : 10000;
+    b->started_ms = b->now_ms = swbi_now_ms();
+    snprintf(b->plugin_dir, sizeof b->plugin_dir, "%s", swbi_plugin_dir(o.plugin_dir));
+    if (swbi_worker_exe(o.worker_exe, b->worker_exe, sizeof b->worker_exe) != SWB_OK)
+        b->worker_exe[0] = '\0'; /* process children will fail to spawn with a clear error */
+
+    int rc = SWB_E_SYS;
+    if (pipe2(b->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        goto fail;
+    rc = registry_new(&b->reg, b->max_peers);
+    if (rc != SWB_OK)
+        goto fail;
+    rc = SWB_E_SYS;
+    b->ctx = zmq_ctx_new();
+    if (!b->ctx)
+        goto fail;
+    b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
+    if (!b->router)
+        goto fail;
+    int64_t maxmsg = b->max_msg;
+    set_int(b->router, ZMQ_ROUTER_MANDATORY, 1);
+    set_int(b->router, ZMQ_LINGER, 0);
+    set_int(b->router, ZMQ_SNDHWM, (int)b->peer_hwm);
+    set_int(b->router, ZMQ_RCVHWM, (int)b->peer_hwm);
+    zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* ZMTP heartbeats find a stopped or unplugged peer's connection even when the
+     * application heartbeat is slower. */
+    set_int(b->router, ZMQ_HEARTBEAT_IVL, (int)b->hb_ivl_ms);
+    set_int(b->router, ZMQ_HEARTBEAT_TIMEOUT, (int)(b->hb_ivl_ms * b->hb_liveness));
+    /* Only our own uid may connect over ipc (the directory is 0700 too). */
+    int uid = (int)getuid();
+    zmq_setsockopt(b->router, ZMQ_IPC_FILTER_UID, &uid, sizeof uid);
+
+    size_t n = o.n_endpoints;
+    b->endpoints = calloc(n + 2, sizeof *b->endpoints);
+    b->lock_fds = calloc(n + 2, sizeof *b->lock_fds);
+    if (!b->endpoints || !b->lock_fds) {
+        rc = SWB_E_NOMEM;
+        goto fail;
+    }
+    snprintf(b->inproc, sizeof b->inproc, "inproc://swb-broker-%p", (void *)b);
+    if ((rc = bind_endpoint(b, b->inproc)) != SWB_OK)
+        goto fail;
+    if (n == 0 && !o.no_default) {
+        char def[512];
+        if ((rc = swb_default_endpoint(def, sizeof def)) != SWB_OK)
+            goto fail;
+        if ((rc = bind_endpoint(b, def)) != SWB_OK)
+            goto fail;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = bind_endpoint(b, o.endpoints[i])) != SWB_OK)
+            goto fail;
+
+    supervisor_opts_t so = {.zmq_ctx = b->ctx,
+                            .inproc = b->inproc,
+                            .endpoint = b->public_ep,
+                            .worker_exe = b->worker_exe,
+                            .plugin_dir = b->plugin_dir,
+                            .wake_fd = b->wake[1]};
+    if ((rc = supervisor_new(&b->sup, &so)) != SWB_OK)
+        goto fail;
+    *out = b;
+    return SWB_OK;
+fail:
+    swb_broker_destroy(&b);
+    return rc;
+}
+
+static void drain_wake(swb_broker_t *b)
+{
+    char buf[64];
+    while (read(b->wake[0], buf, sizeof buf) > 0) {
+    }
+}
+
+/* Read one whole message from the router and handle it. Returns 0 when there was none. */
+static int recv_one(swb_broker_t *b)
+{
+    zmq_msg_t rid, hdr, body;
+    zmq_msg_init(&rid);
+    if (zmq_msg_recv(&rid, b->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&rid);
+        return 0;
+    }
+    zmq_msg_init(&hdr);
+    zmq_msg_init(&body);
+    swbi_rid_t r = {zmq_msg_data(&rid), zmq_msg_size(&rid)};
+    int has_body = 0;
+    int ok = zmq_msg_more(&rid) && zmq_msg_recv(&hdr, b->router, ZMQ_DONTWAIT) >= 0;
+    if (ok && zmq_msg_more(&hdr)) {
+        ok = zmq_msg_recv(&body, b->router, ZMQ_DONTWAIT) >= 0;
+        has_body = ok;
+        if (ok && zmq_msg_more(&body)) {
+            swbi_drain(b->router);
+            ok = 0;
+        }
+    }
+    if (!ok) {
+        b->n.malformed++;
+        broker_error(b, &r, SWB_E_MALFORMED, "expected [header] or [header][body]", 0, NULL);
+    } else {
+        swb_header_t h;
+        int rc = swb_header_decode(zmq_msg_data(&hdr), zmq_msg_size(&hdr), &h);
+        if (rc != SWB_OK) {
+            b->n.malformed++;
+            broker_error(b, &r, rc, swb_strerror(rc), 0, NULL);
+        } else {
+            broker_handle(b, &r, &h, &body, has_body);
+        }
+    }
+    zmq_msg_close(&body);
+    zmq_msg_close(&hdr);
+    zmq_msg_close(&rid);
+    return 1;
+}
+
+#define MAX_POLL 1024
+
+int swb_broker_run(swb_broker_t *b)
+{
+    if (!b)
+        return SWB_E_INVALID;
+    swb_log(SWB_LOG_INFO, "broker running on %s", b->public_ep ? b->public_ep : b->inproc);
+    int64_t next_tick = swbi_now_ms();
+    int tick_ms = b->hb_ivl_ms < 400 ? (int)b->hb_ivl_ms / 4 + 1 : 100;
+    zmq_pollitem_t items[MAX_POLL];
+    while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+        items[0] = (zmq_pollitem_t){.socket = b->router, .events = ZMQ_POLLIN};
+        items[1] = (zmq_pollitem_t){.socket = NULL, .fd = b->wake[0], .events = ZMQ_POLLIN};
+        int n = 2 + supervisor_poll_items(b->sup, items + 2, MAX_POLL - 2);
+        int64_t now = swbi_now_ms();
+        long timeout = next_tick > now ? (long)(next_tick - now) : 0;
+        if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {
+            if (errno == ETERM)
+                break;
+        }
+        b->now_ms = swbi_now_ms();
+        if (items[0].revents & ZMQ_POLLIN)
+            for (int i = 0; i < RECV_BATCH && recv_one(b); i++) {
+            }
+        int reap = 0;
+        if (items[1].revents & ZMQ_POLLIN) {
+            drain_wake(b);
+            reap = 1;
+        }
+        for (int i = 2; i < n; i++)
+            if (items[i].revents)
+                reap = 1;
+        if (reap)
+            supervisor_reap(b->sup, broker_child_exited, b);
+        if (b->now_ms >= next_tick) {
+            supervisor_reap(b->sup, broker_child_exited, b);
+            broker_heartbeat(b);
+            next_tick = b->now_ms + tick_ms;
+        }
+    }
+    return SWB_OK;
+}
+
+static void *broker_thread(void *arg)
+{
+    swb_broker_run(arg);
+    return NULL;
+}
+
+int swb_broker_start(swb_broker_t *b)
+{
+    if (!b || b->thread_started)
+        return SWB_E_INVALID;
+    /* The loop thread takes no signals, so an embedding program's handlers stay in its own
+     * threads (and `swb broker` can sigwait in main). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&b->thread, NULL, broker_thread, b);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return SWB_E_SYS;
+    b->thread_started = 1;
+    return SWB_OK;
+}
+
+void swb_broker_stop(swb_broker_t *b)
+{
+    if (!b)
+        return;
+    __atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+    if (b->wake[1] >= 0) {
+        ssize_t w = write(b->wake[1], "s", 1);
+        (void)w;
+    }
+}
+
+/* Tell every peer to leave; children get BYE first so they can finish cleanly. */
+static void say_bye_all(swb_broker_t *b)
+{
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_BYE);
+    for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
+        reg_peer_t *p = registry_at(b->reg, i);
+        if (!p->used)
+            continue;
+        swbi_rid_t r = {p->rid, p->rid_len};
+        swbi_send(b->router, &r, &h, NULL, ZMQ_DONTWAIT);
+    }
+}
+
+void swb_broker_destroy(swb_broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    swb_broker_t *b = *self_p;
+    if (b->thread_started) {
+        swb_broker_stop(b);
+        pthread_join(b->thread, NULL);
+    }
+    if (b->router && b->reg)
+        say_bye_all(b);
+    supervisor_destroy(&b->sup, 2000);
+    if (b->router)
+        zmq_close(b->router);
+    if (b->ctx) {
+        zmq_ctx_shutdown(b->ctx);
+        zmq_ctx_term(b->ctx);
+    }
+    if (b->endpoints)
+        free_endpoints(b);
+    registry_destroy(&b->reg);
+    if (b->wake[0] >= 0)
+        close(b->wake[0]);
+    if (b->wake[1] >= 0)
+        close(b->wake[1]);
+    free(b);
+    *self_p = NULL;
+}
+
+const char *swb_broker_inproc(const swb_broker_t *b)
+{
+    return b ? b->inproc : NULL;
+}
+
+const char *swb_broker_endpoint(const swb_broker_t *b)
+{
+    return b ? b->public_ep : NULL;
+}
+
+void *swb_broker_zmq_ctx(swb_broker_t *b)
+{
+    return b ? b->ctx : NULL;
+}

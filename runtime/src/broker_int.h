@@ -1,0 +1,65 @@
+/*
+ * broker_int.h - the broker's state, shared by its files: broker.c (lifecycle and loop),
+ * broker_route.c (one handler per command), broker_stats.c (the STATS reply).
+ */
+#ifndef SWB_BROKER_INT_H
+#define SWB_BROKER_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "registry.h"
+#include "supervisor.h"
+#include "swbi.h"
+
+typedef struct {
+    uint64_t routed;      /* messages delivered to a peer */
+    uint64_t errors_sent; /* ERROR replies */
+    uint64_t malformed;   /* frames that did not decode */
+    uint64_t undeliverable;
+    uint64_t peers_joined, peers_left, peers_lost;
+    uint64_t children_started, children_exited;
+} broker_counters_t;
+
+struct swb_broker {
+    void *ctx;
+    void *router;
+    char inproc[64];
+    char **endpoints;
+    size_t n_endpoints;
+    int *lock_fds;
+    char *public_ep; /* first ipc/tcp endpoint, or NULL */
+    int wake[2];     /* self-pipe: stop requests and thread-child exits */
+    pthread_t thread;
+    int thread_started;
+    volatile int stop; /* set by swb_broker_stop (signal-safe) */
+
+    uint32_t hb_ivl_ms, hb_liveness, max_msg, max_peers, peer_hwm;
+    char worker_exe[4096];
+    char plugin_dir[4096];
+
+    registry_t *reg;
+    supervisor_t *sup;
+    uint64_t name_seq;
+    int64_t started_ms;
+    int64_t now_ms; /* refreshed once per loop turn */
+    broker_counters_t n;
+};
+
+/* Handle one message: rid, decoded header, body (moved from when used; closed by caller). */
+void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h,
+                   zmq_msg_t *body, int has_body);
+/* Reply ERROR to a routing id. */
+void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text,
+                  uint64_t id, const char *target);
+/* Remove a peer, telling its parent with an EVENT when `event` is non-zero. */
+void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event);
+/* Heartbeats out, dead peers out. */
+void broker_heartbeat(swb_broker_t *b);
+/* A child ended: tell its parent, drop its peer. */
+void broker_child_exited(void *arg, const child_info_t *info);
+/* Encode the STATS body into a malloc'd buffer. */
+int broker_stats_encode(swb_broker_t *b, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * executor.c - the threads that run a plugin, and the swb_ctx_* API plugins call.
+ *
+ * The host's I/O thread owns the broker connection and keeps heartbeating while a plugin
+ * computes, so a long task never makes its worker look dead. Work reaches the executors
+ * through a locked queue (an idle executor takes the next item, so capacity N means N tasks
+ * at once); what a plugin sends goes back as ready-made [header][body] frames over an inproc
+ * PUSH socket per executor, which the I/O thread forwards to the broker unchanged.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_int.h"
+
+void work_free(work_t *w)
+{
+    if (!w)
+        return;
+    zmq_msg_close(&w->body);
+    free(w);
+}
+
+void executor_push(host_t *h, work_t *w)
+{
+    w->next = NULL;
+    pthread_mutex_lock(&h->lock);
+    if (h->tail)
+        h->tail->next = w;
+    else
+        h->head = w;
+    h->tail = w;
+    h->queued++;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
+int executor_cancel(host_t *h, uint64_t id)
+{
+    int found = 0;
+    pthread_mutex_lock(&h->lock);
+    for (work_t **pp = &h->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+        work_t *w = *pp;
+        if (w->kind == WORK_TASK && w->id == id) {
+            *pp = w->next;
+            if (h->tail == w)
+                h->tail = prev;
+            h->queued--;
+            work_free(w);
+            found = 2;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (found)
+        return found;
+    for (uint32_t i = 0; i < h->capacity; i++) {
+        swb_ctx_t *c = &h->ctxs[i];
+        if (__atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE) == id) {
+            __atomic_store_n(&c->cancelled, 1, __ATOMIC_RELEASE);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static work_t *take(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    while (!h->head && !h->closing)
+        pthread_cond_wait(&h->cond, &h->lock);
+    work_t *w = h->head;
+    if (w) {
+        h->head = w->next;
+        if (!h->head)
+            h->tail = NULL;
+        h->queued--;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return w;
+}
+
+static int ctx_out(swb_ctx_t *c, const swb_header_t *hd, const void *body, size_t len)
+{
+    if (swbi_send_bytes(c->push, NULL, hd, body, len, 0) != 0)
+        return errno == ETERM ? SWB_E_CLOSED : SWB_E_SYS;
+    return SWB_OK;
+}
+
+static int result(swb_ctx_t *c, int code, const char *text, const void *body, size_t len)
+{
+    uint64_t id = __atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE);
+    if (!id || c->replied)
+        return SWB_E_INVALID; /* no task running, or answered already: one result per task */
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_RESULT);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = id;
+    SWB_SET(&h, SWB_F_CODE);
+    h.code = code;
+    SWB_SET(&h, SWB_F_ATTEMPT);
+    h.attempt = c->cur_attempt;
+    if (text && *text)
+        swb_header_set_str(&h, SWB_F_TEXT, text);
+    c->replied = 1;
+    return ctx_out(c, &h, body, len);
+}
+
+int swb_ctx_reply(swb_ctx_t *c, const void *body, size_t len)
+{
+    if (!c || (!body && len))
+        return SWB_E_INVALID;
+    static const unsigned char nil = 0xc0;
+    return result(c, SWB_OK, NULL, body ? body : &nil, body ? len : 1);
+}
+
+int swb_ctx_fail(swb_ctx_t *c, int code, const char *text)
+{
+    if (!c)
+        return SWB_E_INVALID;
+    if (code >= 0)
+        code = SWB_E_TASK_FAILED;
+    char t[SWB_MAX_TEXT];
+    snprintf(t, sizeof t, "%s", text && *text ? text : swb_strerror(code));
+    return result(c, code, t, NULL, 0);
+}
+
+static int ctx_send(swb_ctx_t *c, int to_kind, const char *to, const void *body, size_t len)
+{
+    if (!c || (to_kind != SWB_TO_ALL && (!to || !*to || strlen(to) > SWB_MAX_NAME)))
+        return SWB_E_INVALID;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_SEND);
+    if (to_kind == SWB_TO_PEER && strcmp(to, "parent") == 0)
+        to_kind = SWB_TO_PARENT;
+    SWB_SET(&h, SWB_F_TO_KIND);
+    h.to_kind = (uint32_t)to_kind;
+    if (to_kind == SWB_TO_PEER || to_kind == SWB_TO_GROUP)
+        swb_header_set_str(&h, SWB_F_TO, to);
+    SWB_SET(&h, SWB_F_ID);
+    /* Ids from different executors must not collide: the index goes in the top bits. */
+    h.id = ((uint64_t)(c->index + 1) << 48) | ++c->next_id;
+    static const unsigned char nil = 0xc0;
+    return ctx_out(c, &h, body ? body : &nil, body ? len : 1);
+}
+
+int swb_ctx_send(swb_ctx_t *c, const char *to, const void *body, size_t len)
+{
+    return ctx_send(c, SWB_TO_PEER, to, body, len);
+}
+
+int swb_ctx_send_group(swb_ctx_t *c, const char *service, const void *body, size_t len)
+{
+    return ctx_send(c, SWB_TO_GROUP, service, body, len);
+}
+
+int swb_ctx_broadcast(swb_ctx_t *c, const void *body, size_t len)
+{
+    return ctx_send(c, SWB_TO_ALL, NULL, body, len);
+}
+
+void swb_ctx_set_load(swb_ctx_t *c, uint32_t permille)
+{
+    if (!c)
+        return;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_CREDIT);
+    SWB_SET(&h, SWB_F_CREDIT);
+    h.credit = 0; /* the broker counts slots itself; this report is about load */
+    SWB_SET(&h, SWB_F_LOAD);
+    h.load = permille > 1000 ? 1000 : permille;
+    __atomic_store_n(&c->host->load, h.load, __ATOMIC_RELAXED);
+    ctx_out(c, &h, NULL, 0);
+}
+
+const char *swb_ctx_name(const swb_ctx_t *c)
+{
+    return c ? swb_peer_name(c->host->peer) : "";
+}
+
+const char *swb_ctx_parent(const swb_ctx_t *c)
+{
+    return c ? c->host->peer->parent : "";
+}
+
+int swb_ctx_should_stop(const swb_ctx_t *c)
+{
+    return c && (__atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE) ||
+                 __atomic_load_n(&c->host->stopping, __ATOMIC_ACQUIRE));
+}
+
+static void run_task(swb_ctx_t *c, work_t *w)
+{
+    host_t *h = c->host;
+    swb_task_t t = {.id = w->id,
+                    .service = w->service,
+                    .client = w->from,
+                    .attempt = w->attempt,
+                    .deadline_ms = w->deadline_ms,
+                    .body = zmq_msg_data(&w->body),
+                    .len = zmq_msg_size(&w->body)};
+    c->cur_attempt = w->attempt;
+    c->replied = 0;
+    __atomic_store_n(&c->cancelled, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&c->cur_id, w->id, __ATOMIC_RELEASE);
+    int r = h->desc->handle_task ? h->desc->handle_task(c, h->state, &t) : SWB_E_NO_SERVICE;
+    if (!c->replied) {
+        if (__atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE))
+            swb_ctx_fail(c, SWB_E_CANCELLED, "cancelled");
+        else if (r == 0)
+            swb_ctx_reply(c, NULL, 0);
+        else
+            swb_ctx_fail(c, r, "task failed without an answer");
+    }
+    __atomic_store_n(&c->cur_id, 0, __ATOMIC_RELEASE);
+}
+
+static void *executor_main(void *arg)
+{
+    swb_ctx_t *c = arg;
+    host_t *h = c->host;
+    work_t *w;
+    while ((w = take(h)) != NULL) {
+        if (w->kind == WORK_TASK)
+            run_task(c, w);
+        else if (h->desc->on_message)
+            h->desc->on_message(c, h->state, w->from, zmq_msg_data(&w->body),
+                                zmq_msg_size(&w->body));
+        work_free(w);
+    }
+    return NULL;
+}
+
+int executor_start(host_t *h)
+{
+    for (uint32_t i = 0; i < h->capacity; i++) {
+        if (pthread_create(&h->ctxs[i].thread, NULL, executor_main, &h->ctxs[i]) != 0) {
+            /* Run with the threads we have; the broker still sees the declared capacity, so
+             * say so. */
+            swb_log(SWB_LOG_ERROR, "host: only %u of %u executor threads started", i,
+                    h->capacity);
+            h->capacity = i;
+            return i ? SWB_OK : SWB_E_SYS;
+        }
+    }
+    return SWB_OK;
+}
+
+void executor_join(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->closing = 1;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+    for (uint32_t i = 0; i < h->capacity; i++)
+        pthread_join(h->ctxs[i].thread, NULL);
+}

@@ -1,0 +1,257 @@
+/*
+ * host.c - the worker host: load a plugin, connect to the broker, serve.
+ *
+ * The same function runs in swb-worker (a process, over ipc or tcp) and in a thread of the
+ * broker's process (over inproc, with the broker's context), which is why a plugin runs as a
+ * thread or a process unchanged. This file is the I/O loop: it owns the broker connection,
+ * heartbeats, hands tasks and messages to the executors, and forwards what they send.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_int.h"
+
+static void forward_outbox(host_t *h)
+{
+    for (;;) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, h->pull, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
+            return;
+        }
+        int more = zmq_msg_more(&part);
+        /* Frames were built by our executors: forward them as they are. */
+        if (zmq_msg_send(&part, swb_peer_socket(h->peer), more ? ZMQ_SNDMORE : 0) < 0) {
+            swb_log(SWB_LOG_WARN, "host %s: lost an outgoing frame: %s", swb_peer_name(h->peer),
+                    zmq_strerror(errno));
+            zmq_msg_close(&part);
+        }
+    }
+}
+
+static work_t *work_from(const swb_msg_t *m, work_kind_t kind)
+{
+    work_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->kind = kind;
+    w->id = m->id;
+    w->attempt = m->attempt ? m->attempt : 1;
+    w->deadline_ms = m->deadline_ms;
+    memcpy(w->from, m->from, sizeof w->from);
+    memcpy(w->service, m->service, sizeof w->service);
+    zmq_msg_init(&w->body);
+    if (m->_has_frame)
+        zmq_msg_move(&w->body, (zmq_msg_t *)m->_frame);
+    return w;
+}
+
+/* Handle one message from the broker. Returns 1 when the host should stop. */
+static int on_message(host_t *h, swb_msg_t *m, int *draining)
+{
+    switch (m->type) {
+    case SWB_MSG_TASK:
+        if (*draining) {
+            swb_peer_result(h->peer, m->id, m->attempt, SWB_E_SHUTTING_DOWN,
+                            "worker is draining", NULL, 0);
+            return 0;
+        }
+        /* fallthrough */
+    case SWB_MSG_DELIVER: {
+        work_t *w = work_from(m, m->type == SWB_MSG_TASK ? WORK_TASK : WORK_MESSAGE);
+        if (!w) {
+            if (m->type == SWB_MSG_TASK)
+                swb_peer_result(h->peer, m->id, m->attempt, SWB_E_NOMEM, NULL, NULL, 0);
+            return 0;
+        }
+        executor_push(h, w);
+        return 0;
+    }
+    case SWB_MSG_CANCEL:
+        if (executor_cancel(h, m->id) == 2)
+            swb_peer_result(h->peer, m->id, m->attempt, SWB_E_CANCELLED, "cancelled", NULL, 0);
+        return 0;
+    case SWB_MSG_DRAIN:
+        *draining = 1;
+        return 0;
+    case SWB_MSG_BYE:
+        return 1;
+    case SWB_MSG_ERROR:
+        swb_log(SWB_LOG_WARN, "worker %s: %s (%s) %s", swb_peer_name(h->peer),
+                swb_errname(m->code), m->text, m->name);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int queue_empty(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    int empty = h->head == NULL;
+    pthread_mutex_unlock(&h->lock);
+    if (!empty)
+        return 0;
+    for (uint32_t i = 0; i < h->capacity; i++)
+        if (__atomic_load_n(&h->ctxs[i].cur_id, __ATOMIC_ACQUIRE))
+            return 0;
+    return 1;
+}
+
+static int serve(host_t *h, const swb_host_opts_t *o)
+{
+    int draining = 0, code = 0;
+    swb_msg_t m = {0};
+    void *sock = swb_peer_socket(h->peer);
+    for (;;) {
+        if (o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE))
+            break;
+        zmq_pollitem_t items[2] = {{.socket = sock, .events = ZMQ_POLLIN},
+                                   {.socket = h->pull, .events = ZMQ_POLLIN}};
+        if (zmq_poll(items, 2, 100) < 0 && errno == ETERM)
+            break;
+        if (items[1].revents & ZMQ_POLLIN)
+            forward_outbox(h);
+        int stop = 0;
+        while (!stop) {
+            int rc = swb_peer_recv(h->peer, &m, 0);
+            if (rc == SWB_E_TIMEOUT)
+                break;
+            if (rc != SWB_OK) {
+                stop = 1;
+                code = 1;
+                break;
+            }
+            stop = on_message(h, &m, &draining);
+        }
+        swb_msg_close(&m);
+        if (stop)
+            break;
+        if (swb_peer_tick(h->peer) == SWB_E_CLOSED && h->peer->parent[0]) {
+            /* A child that lost its broker has lost its parent too: leave rather than
+             * linger as an orphan (PR_SET_PDEATHSIG covers the process case first). */
+            swb_log(SWB_LOG_WARN, "worker %s: broker lost, exiting", swb_peer_name(h->peer));
+            code = 3;
+            break;
+        }
+        if (draining && queue_empty(h))
+            break;
+    }
+    return code;
+}
+
+int swb_host_run(const swb_host_opts_t *o)
+{
+    if (!o || !o->plugin)
+        return 2;
+    char path[PATH_MAX];
+    int rc = swb_plugin_resolve(o->plugin, o->plugin_dir, path, sizeof path);
+    if (rc != SWB_OK) {
+        swb_log(SWB_LOG_ERROR, "worker: plugin %s not found", o->plugin);
+        return 2;
+    }
+    host_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return 2;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
+    int code = 2;
+    if (plugin_load(path, &h->dl, &h->desc) != SWB_OK)
+        goto out;
+    const swb_plugin_t *d = h->desc;
+    h->capacity = o->capacity ? o->capacity : (d->capacity ? d->capacity : 1);
+    if (h->capacity > 1024)
+        h->capacity = 1024;
+
+    const char *services[SWB_MAX_SERVICES];
+    size_t n_services = 0;
+    if (d->services) {
+        while (d->services[n_services] && n_services < SWB_MAX_SERVICES) {
+            services[n_services] = d->services[n_services];
+            n_services++;
+        }
+    } else if (d->name) {
+        services[n_services++] = d->name;
+    }
+    if (!d->handle_task)
+        n_services = 0; /* serves no tasks: only messages */
+    swb_peer_opts_t po = {.endpoint = o->endpoint,
+                          .zmq_ctx = o->zmq_ctx,
+                          .name = o->name && *o->name ? o->name : NULL,
+                          .kind = o->kind ? o->kind : SWB_PEER_PROCESS,
+                          .services = services,
+                          .n_services = n_services,
+                          .capacity = h->capacity,
+                          .parent = o->parent && *o->parent ? o->parent : NULL,
+                          .connect_timeout_ms = 10000};
+    rc = swb_peer_new(&h->peer, &po);
+    if (rc != SWB_OK) {
+        swb_log(SWB_LOG_ERROR, "worker %s: cannot join the broker at %s: %s",
+                o->name ? o->name : "", o->endpoint ? o->endpoint : "(default)",
+                swb_strerror(rc));
+        goto out;
+    }
+    h->pull = zmq_socket(h->peer->ctx, ZMQ_PULL);
+    snprintf(h->outbox, sizeof h->outbox, "inproc://swb-host-%p", (void *)h);
+    h->ctxs = calloc(h->capacity, sizeof *h->ctxs);
+    if (!h->pull || !h->ctxs || zmq_bind(h->pull, h->outbox) != 0)
+        goto out;
+    int zero = 0;
+    zmq_setsockopt(h->pull, ZMQ_LINGER, &zero, sizeof zero);
+    for (uint32_t i = 0; i < h->capacity; i++) {
+        swb_ctx_t *c = &h->ctxs[i];
+        c->host = h;
+        c->index = (int)i;
+        c->push = zmq_socket(h->peer->ctx, ZMQ_PUSH);
+        if (!c->push || zmq_connect(c->push, h->outbox) != 0)
+            goto out;
+        int linger = 1000;
+        zmq_setsockopt(c->push, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    if (d->init && (rc = d->init(&h->ctxs[0], &h->state)) != 0) {
+        swb_log(SWB_LOG_ERROR, "worker %s: plugin %s refused to start (%d)",
+                swb_peer_name(h->peer), d->name ? d->name : path, rc);
+        forward_outbox(h);
+        goto out;
+    }
+    if (executor_start(h) != SWB_OK) {
+        if (d->fini)
+            d->fini(h->state);
+        goto out;
+    }
+    swb_log(SWB_LOG_INFO, "worker %s serving %s (capacity %u)", swb_peer_name(h->peer),
+            d->name ? d->name : path, h->capacity);
+    code = serve(h, o);
+    __atomic_store_n(&h->stopping, 1, __ATOMIC_RELEASE);
+    executor_join(h);
+    forward_outbox(h);
+    if (d->fini)
+        d->fini(h->state);
+    forward_outbox(h);
+out:
+    if (h->ctxs) {
+        for (uint32_t i = 0; i < h->capacity; i++)
+            if (h->ctxs[i].push)
+                zmq_close(h->ctxs[i].push);
+        free(h->ctxs);
+    }
+    while (h->head) {
+        work_t *w = h->head;
+        h->head = w->next;
+        work_free(w);
+    }
+    if (h->pull)
+        zmq_close(h->pull);
+    swb_peer_destroy(&h->peer);
+    if (h->dl)
+        dlclose(h->dl);
+    pthread_cond_destroy(&h->cond);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+    return code;
+}

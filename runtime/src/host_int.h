@@ -1,0 +1,70 @@
+/*
+ * host_int.h - the worker host's state, shared by host.c (the I/O loop), executor.c (the
+ * threads that run the plugin and the swb_ctx_* API) and plugin.c (loading).
+ */
+#ifndef SWB_HOST_INT_H
+#define SWB_HOST_INT_H
+
+#include <pthread.h>
+
+#include "peer_int.h"
+#include "swb_plugin.h"
+
+typedef enum { WORK_TASK = 1, WORK_MESSAGE = 2 } work_kind_t;
+
+typedef struct work {
+    work_kind_t kind;
+    uint64_t id;
+    uint32_t attempt, deadline_ms;
+    char from[SWB_MAX_NAME + 1];
+    char service[SWB_MAX_NAME + 1];
+    zmq_msg_t body;
+    struct work *next;
+} work_t;
+
+typedef struct host host_t;
+
+struct swb_ctx {
+    host_t *host;
+    int index;
+    void *push; /* to the I/O thread, which forwards to the broker */
+    pthread_t thread;
+    uint64_t cur_id; /* task running now, 0 when none (atomic) */
+    uint32_t cur_attempt;
+    int replied;
+    int cancelled; /* atomic */
+    uint64_t next_id;
+};
+
+struct host {
+    swb_peer_t *peer;
+    const swb_plugin_t *desc;
+    void *dl;
+    void *state;
+    char outbox[64]; /* inproc endpoint the executors push to */
+    void *pull;
+    swb_ctx_t *ctxs;
+    uint32_t capacity;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    work_t *head, *tail;
+    size_t queued;
+    int closing;  /* executors stop taking work (under lock) */
+    int stopping; /* atomic: the host is shutting down */
+    uint32_t load;
+};
+
+/* Load and check a plugin. Returns SWB_OK, SWB_E_PLUGIN or SWB_E_ABI (with a log line). */
+int plugin_load(const char *path, void **dl, const swb_plugin_t **desc);
+
+/* Start / join the executor threads. */
+int executor_start(host_t *h);
+void executor_join(host_t *h);
+/* Queue work for the executors (takes ownership of w). */
+void executor_push(host_t *h, work_t *w);
+/* Mark the running task `id` cancelled; returns 1 if it was running. Removes it from the
+ * queue instead when still queued (returns 2; the caller answers it). */
+int executor_cancel(host_t *h, uint64_t id);
+void work_free(work_t *w);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * parent.c - the parent's side of parent-child: spawn children through the broker, kill or
+ * disconnect them, wait for their exit. Like Node's fork()/new Worker(), kill(), disconnect()
+ * and the 'exit' event, but the children are started by the broker's supervisor, so the same
+ * call gives a thread or a process.
+ */
+#include <msgpack.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "peer_int.h"
+
+/* Parse the SPAWN reply body: [[name, pid], ...]. */
+static int parse_children(const swb_msg_t *m, swb_child_t *out, size_t cap, size_t *n)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = SWB_E_MALFORMED;
+    if (msgpack_unpack_next(&u, m->body, m->len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_ARRAY) {
+        msgpack_object_array a = u.data.via.array;
+        rc = SWB_OK;
+        *n = 0;
+        for (uint32_t i = 0; i < a.size && rc == SWB_OK; i++) {
+            msgpack_object e = a.ptr[i];
+            if (e.type != MSGPACK_OBJECT_ARRAY || e.via.array.size != 2 ||
+                e.via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+                e.via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                rc = SWB_E_MALFORMED;
+                break;
+            }
+            if (*n < cap) {
+                msgpack_object_str s = e.via.array.ptr[0].via.str;
+                swbi_str_copy(out[*n].name, sizeof out[*n].name,
+                              (swb_str_t){s.ptr, s.size});
+                out[*n].pid = (int)e.via.array.ptr[1].via.u64;
+                (*n)++;
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *o, swb_child_t *out, size_t cap, size_t *n)
+{
+    if (!p || !o || !o->plugin || !out || !n)
+        return SWB_E_INVALID;
+    *n = 0;
+    uint32_t count = o->count ? o->count : 1;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_SPAWN);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = peeri_next_id(p);
+    swb_header_set_str(&h, SWB_F_PLUGIN, o->plugin);
+    SWB_SET(&h, SWB_F_COUNT);
+    h.count = count;
+    SWB_SET(&h, SWB_F_MODE);
+    h.mode = o->mode == SWB_CHILD_THREAD ? SWB_SPAWN_THREAD : SWB_SPAWN_PROCESS;
+    if (o->name)
+        swb_header_set_str(&h, SWB_F_NAME, o->name);
+    if (o->capacity) {
+        SWB_SET(&h, SWB_F_CAPACITY);
+        h.capacity = o->capacity;
+    }
+    int rc = peeri_send(p, &h, NULL, 0);
+    if (rc != SWB_OK)
+        return rc;
+    int timeout = o->timeout_ms ? o->timeout_ms : 10000;
+    int64_t deadline = swbi_now_ms() + timeout;
+    swb_msg_t m = {0};
+    rc = peeri_wait_reply(p, h.id, &m, timeout);
+    if (rc != SWB_OK) {
+        if (m.type == SWB_MSG_ERROR && m.text[0])
+            swb_log(SWB_LOG_WARN, "spawn %s: %s", o->plugin, m.text);
+        swb_msg_close(&m);
+        return rc;
+    }
+    rc = parse_children(&m, out, cap, n);
+    swb_msg_close(&m);
+    if (rc != SWB_OK)
+        return rc;
+
+    /* Wait until each child has said HELLO, so the caller can send to it at once. */
+    size_t ready = 0;
+    char seen[256] = {0};
+    size_t want = *n < sizeof seen ? *n : sizeof seen;
+    while (ready < want) {
+        rc = peeri_read(p, &m, deadline);
+        if (rc != SWB_OK)
+            return rc;
+        int mine = -1;
+        if (m.type == SWB_MSG_EVENT)
+            for (size_t i = 0; i < want; i++)
+                if (strcmp(out[i].name, m.name) == 0)
+                    mine = (int)i;
+        if (mine >= 0 && m.event == SWB_EVENT_READY) {
+            if (!seen[mine]) {
+                seen[mine] = 1;
+                ready++;
+            }
+            swb_msg_close(&m);
+            continue;
+        }
+        int died = mine >= 0 && m.event == SWB_EVENT_EXIT;
+        peeri_stash(p, &m); /* the caller sees every other message, including the exit */
+        if (died)
+            return SWB_E_SPAWN;
+    }
+    return SWB_OK;
+}
+
+static int control(swb_peer_t *p, const char *child, int has_sig, int sig)
+{
+    if (!p || !child || !*child || strlen(child) > SWB_MAX_NAME)
+        return SWB_E_INVALID;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_KILL);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = peeri_next_id(p);
+    swb_header_set_str(&h, SWB_F_NAME, child);
+    if (has_sig) {
+        SWB_SET(&h, SWB_F_SIGNAL);
+        h.signal = (uint32_t)sig;
+    }
+    int rc = peeri_send(p, &h, NULL, 0);
+    if (rc != SWB_OK)
+        return rc;
+    swb_msg_t m = {0};
+    rc = peeri_wait_reply(p, h.id, &m, 5000);
+    swb_msg_close(&m);
+    return rc;
+}
+
+int swb_kill(swb_peer_t *p, const char *child, int sig)
+{
+    return control(p, child, 1, sig ? sig : SIGTERM);
+}
+
+int swb_disconnect(swb_peer_t *p, const char *child)
+{
+    return control(p, child, 0, 0);
+}
+
+static int is_exit_of(const swb_msg_t *m, const char *child)
+{
+    return m->type == SWB_MSG_EVENT && m->event == SWB_EVENT_EXIT && strcmp(m->name, child) == 0;
+}
+
+int swb_wait_exit(swb_peer_t *p, const char *child, int *code, int *sig, int timeout_ms)
+{
+    if (!p || !child)
+        return SWB_E_INVALID;
+    swb_msg_t m = {0};
+    /* It may already have arrived while another call waited. */
+    for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+        if (is_exit_of(&(*pp)->m, child)) {
+            pending_t *nd = *pp;
+            *pp = nd->next;
+            if (p->tail == nd)
+                p->tail = prev;
+            if (code)
+                *code = nd->m.code;
+            if (sig)
+                *sig = nd->m.signal;
+            swb_msg_close(&nd->m);
+            free(nd);
+            return SWB_OK;
+        }
+    }
+    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    for (;;) {
+        int rc = peeri_read(p, &m, deadline);
+        if (rc != SWB_OK)
+            return rc;
+        if (is_exit_of(&m, child)) {
+            if (code)
+                *code = m.code;
+            if (sig)
+                *sig = m.signal;
+            swb_msg_close(&m);
+            return SWB_OK;
+        }
+        peeri_stash(p, &m);
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * peer_int.h - the peer's state, shared by peer.c (connection, send, receive) and
+ * parent.c (spawn, kill, wait for exit).
+ */
+#ifndef SWB_PEER_INT_H
+#define SWB_PEER_INT_H
+
+#include "swbi.h"
+
+typedef struct pending {
+    swb_msg_t m;
+    struct pending *next;
+} pending_t;
+
+struct swb_peer {
+    void *ctx;
+    int own_ctx;
+    void *sock;
+    char endpoint[512];
+    char name[SWB_MAX_NAME + 1];
+    char parent[SWB_MAX_NAME + 1];
+    char services[SWB_MAX_SERVICES][SWB_MAX_NAME + 1];
+    size_t n_services;
+    int kind;
+    uint32_t capacity;
+    uint32_t hb_ivl_ms, hb_liveness, max_msg;
+    int registered;
+    int hello_error;
+    uint64_t welcomes, lost;
+    int64_t last_seen_ms, last_sent_ms, hello_sent_ms;
+    uint64_t next_id;
+    pending_t *head, *tail;
+};
+
+/* Read the next application message from the socket (not the pending queue). deadline is
+ * absolute ms (swbi_now_ms) or -1. */
+int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline);
+/* Keep a message for a later recv (moves it). */
+int peeri_stash(swb_peer_t *p, swb_msg_t *m);
+/* Wait for the RESULT or ERROR with this id; others are stashed. Returns the ERROR code or 0. */
+int peeri_wait_reply(swb_peer_t *p, uint64_t id, swb_msg_t *m, int timeout_ms);
+int peeri_send(swb_peer_t *p, const swb_header_t *h, const void *body, size_t len);
+uint64_t peeri_next_id(swb_peer_t *p);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * registry.h - the broker's table of live peers, found by name or by routing id in O(1).
+ */
+#ifndef SWB_REGISTRY_H
+#define SWB_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swb_proto.h"
+
+#define REG_RID_MAX 32
+
+typedef struct child child_t;
+
+typedef struct {
+    int used;
+    char name[SWB_MAX_NAME + 1];
+    unsigned char rid[REG_RID_MAX];
+    size_t rid_len;
+    int kind;
+    int pid;
+    char services[SWB_MAX_SERVICES][SWB_MAX_NAME + 1];
+    uint32_t n_services;
+    uint32_t capacity;
+    char parent[SWB_MAX_NAME + 1];
+    int64_t since_ms;     /* when it said HELLO */
+    int64_t last_seen_ms; /* last message of any kind from it */
+    int64_t last_sent_ms; /* last message to it (heartbeats fill gaps) */
+    uint64_t msgs_in, msgs_out, send_failures;
+    uint32_t inflight;
+    uint32_t load;
+} reg_peer_t;
+
+typedef struct registry registry_t;
+
+int registry_new(registry_t **out, uint32_t max_peers);
+void registry_destroy(registry_t **self_p);
+
+/* Add a peer with this name and routing id; NULL when full. The record is zeroed but for
+ * name, rid and `used`. */
+reg_peer_t *registry_add(registry_t *r, const char *name, const void *rid, size_t rid_len);
+void registry_remove(registry_t *r, reg_peer_t *p);
+reg_peer_t *registry_by_name(registry_t *r, const char *name, size_t len);
+reg_peer_t *registry_by_rid(registry_t *r, const void *rid, size_t len);
+/* Give a peer a new routing id (the same process reconnected). */
+void registry_rebind(registry_t *r, reg_peer_t *p, const void *rid, size_t rid_len);
+size_t registry_count(const registry_t *r);
+uint32_t registry_capacity(const registry_t *r);
+/* Slot i (0 <= i < capacity) for iteration; check ->used. */
+reg_peer_t *registry_at(registry_t *r, uint32_t i);
+int registry_serves(const reg_peer_t *p, const char *service, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * swbi.h - internals shared by the runtime's files (not installed, not public).
+ */
+#ifndef SWBI_H
+#define SWBI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "swb_proto.h"
+#include "switchboard.h"
+
+/* Monotonic milliseconds. */
+int64_t swbi_now_ms(void);
+
+/* Copy a borrowed wire string into a NUL-terminated buffer of `cap` bytes (truncating). */
+void swbi_str_copy(char *dst, size_t cap, swb_str_t s);
+
+/* Encode `h` and send it on `sock` as the header frame, followed by `body` when non-NULL
+ * (ownership of body moves to ZeroMQ on success; on failure the caller still owns it). When
+ * `rid` is given (ROUTER sockets) it goes first. `flags` is ZMQ_DONTWAIT or 0.
+ * Returns 0 or -1 with errno set (EAGAIN, EHOSTUNREACH, ...). */
+typedef struct {
+    const void *id;
+    size_t len;
+} swbi_rid_t;
+int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
+              int flags);
+/* The same with a body given as bytes (copied). */
+int swbi_send_bytes(void *sock, const swbi_rid_t *rid, const swb_header_t *h, const void *body,
+                    size_t len, int flags);
+
+/* Receive the rest of a multipart message and drop it (after a malformed first part). */
+void swbi_drain(void *sock);
+
+/* Resolve default paths: the worker executable and the plugin folder. */
+int swbi_worker_exe(const char *given, char *out, size_t cap);
+const char *swbi_plugin_dir(const char *given);
+
+/* ipc endpoints: make sure the socket's directory exists with mode 0700 and is ours. */
+int swbi_ipc_prepare(const char *endpoint);
+/* Take an exclusive lock for an ipc endpoint (path + ".lock"); returns the fd or -1. */
+int swbi_ipc_lock(const char *endpoint, int *fd);
+/* The filesystem path of an ipc:// endpoint, or NULL when it is not one (or abstract). */
+const char *swbi_ipc_path(const char *endpoint);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * harness.c - shared setup for integration tests: private socket directory, a real broker,
+ * a parent peer, msgpack helpers, and cleanup on every path (teardown, exit, SIGTERM).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char cleanup_dir[128];
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void cleanup_at_exit(void)
+{
+    if (cleanup_dir[0])
+        rm_tree(cleanup_dir);
+}
+
+static void on_term(int sig)
+{
+    cleanup_at_exit();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int harness_dir(harness_t *h)
+{
+    snprintf(h->dir, sizeof h->dir, "/tmp/swb-test-XXXXXX");
+    if (!mkdtemp(h->dir))
+        return -1;
+    chmod(h->dir, 0700);
+    snprintf(h->endpoint, sizeof h->endpoint, "ipc://%s/broker.sock", h->dir);
+    snprintf(cleanup_dir, sizeof cleanup_dir, "%s", h->dir);
+    static int once;
+    if (!once) {
+        once = 1;
+        atexit(cleanup_at_exit);
+        signal(SIGTERM, on_term);
+        signal(SIGINT, on_term);
+    }
+    /* Tests must not pick up a developer's broker by accident. */
+    setenv("SWB_ENDPOINT", h->endpoint, 1);
+    setenv("SWB_PLUGIN_DIR", SWB_PLUGIN_DIR, 1);
+    setenv("SWB_WORKER_EXE", SWB_BIN_DIR "/swb-worker", 1);
+    return 0;
+}
+
+void harness_rmdir(harness_t *h)
+{
+    rm_tree(h->dir);
+    cleanup_dir[0] = '\0';
+}
+
+int harness_broker(harness_t *h, uint32_t hb_ms)
+{
+    const char *eps[] = {h->endpoint};
+    swb_broker_opts_t o = {.endpoints = eps,
+                           .n_endpoints = 1,
+                           .heartbeat_ivl_ms = hb_ms ? hb_ms : 200,
+                           .heartbeat_liveness = 3};
+    int rc = swb_broker_new(&h->broker, &o);
+    if (rc == SWB_OK)
+        rc = swb_broker_start(h->broker);
+    return rc;
+}
+
+swb_peer_t *harness_client(harness_t *h, const char *name)
+{
+    swb_peer_opts_t o = {.endpoint = h->endpoint, .name = name};
+    swb_peer_t *p = NULL;
+    return swb_peer_new(&p, &o) == SWB_OK ? p : NULL;
+}
+
+int harness_setup(void **state)
+{
+    harness_t *h = calloc(1, sizeof *h);
+    if (!h || harness_dir(h) != 0) {
+        free(h);
+        return -1;
+    }
+    if (harness_broker(h, 0) != SWB_OK || !(h->parent = harness_client(h, "test-parent"))) {
+        harness_teardown((void **)&h);
+        return -1;
+    }
+    *state = h;
+    return 0;
+}
+
+int harness_teardown(void **state)
+{
+    harness_t *h = *state;
+    if (!h)
+        return 0;
+    swb_peer_destroy(&h->parent);
+    swb_broker_destroy(&h->broker); /* ends and reaps every child */
+    harness_rmdir(h);
+    free(h);
+    *state = NULL;
+    return 0;
+}
+
+static void *sb_take(msgpack_sbuffer *sb, size_t *len)
+{
+    *len = sb->size;
+    return msgpack_sbuffer_release(sb);
+}
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+void *pack_map_int(size_t *len, const char *k, int64_t v)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    pk_str(&pk, k);
+    msgpack_pack_int64(&pk, v);
+    return sb_take(&sb, len);
+}
+
+void *pack_map_int2(size_t *len, const char *k1, int64_t v1, const char *k2, int64_t v2)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    pk_str(&pk, k1);
+    msgpack_pack_int64(&pk, v1);
+    pk_str(&pk, k2);
+    msgpack_pack_int64(&pk, v2);
+    return sb_take(&sb, len);
+}
+
+void *pack_str(size_t *len, const char *s)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    pk_str(&pk, s);
+    return sb_take(&sb, len);
+}
+
+int unpack_map_int(const void *body, size_t len, const char *k, int64_t *out)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = -1;
+    if (body && msgpack_unpack_next(&u, body, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+            msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen(k) &&
+                !memcmp(kv->key.via.str.ptr, k, strlen(k))) {
+                if (kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                    *out = (int64_t)kv->val.via.u64;
+                    rc = 0;
+                } else if (kv->val.type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+                    *out = kv->val.via.i64;
+                    rc = 0;
+                }
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int unpack_is_str(const void *body, size_t len, const char *s)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int yes = body && msgpack_unpack_next(&u, body, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+              u.data.type == MSGPACK_OBJECT_STR && u.data.via.str.size == strlen(s) &&
+              !memcmp(u.data.via.str.ptr, s, strlen(s));
+    msgpack_unpacked_destroy(&u);
+    return yes;
+}
+
+int recv_type(swb_peer_t *p, swb_msg_t *m, int type, int timeout_ms, int *skipped)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= timeout_ms)
+            return SWB_E_TIMEOUT;
+        int rc = swb_peer_recv(p, m, (int)(timeout_ms - spent));
+        if (rc != SWB_OK)
+            return rc;
+        if (m->type == type)
+            return SWB_OK;
+        if (skipped)
+            (*skipped)++;
+    }
+}
+
+int pid_alive(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+int wait_until(int (*cond)(void *), void *arg, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (cond(arg))
+            return 1;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return cond(arg);
+}
