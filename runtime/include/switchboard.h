@@ -72,6 +72,11 @@ typedef struct {
                                      running program, else the build's */
     const char *plugin_dir;       /* where plugin names resolve; default SWB_PLUGIN_DIR, else
                                      the build's plugin folder */
+    uint32_t max_queue;           /* tasks waiting per service; default 10000 */
+    uint32_t max_attempts;        /* tries per task when workers are lost; default 3 */
+    uint32_t max_tasks;           /* tasks known to the broker at once; default 100000 */
+    uint32_t no_worker_grace_ms;  /* how long tasks of a service without workers wait for one
+                                     to come (back); default 5000 */
 } swb_broker_opts_t;
 
 /* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
@@ -195,6 +200,71 @@ int swb_peer_credit(swb_peer_t *p, uint32_t credit, uint32_t load);
 /* Ask the broker for its STATS; the reply body (a msgpack map) is copied into a malloc'd
  * buffer handed out through *body (caller frees). */
 int swb_peer_stats(swb_peer_t *p, void **body, size_t *len, int timeout_ms);
+
+/* ---- tasks --------------------------------------------------------------------------- */
+
+typedef struct swb_task_opts swb_task_opts_t;
+/* Called from inside swb_peer_recv (or swb_wait*) when the task's final RESULT arrives; the
+ * message is only valid during the call. code is 0 or the task's error code. */
+typedef void (*swb_result_fn)(void *arg, uint64_t id, int code, const swb_msg_t *result);
+
+struct swb_task_opts {
+    uint32_t deadline_ms; /* the task ends with SWB_E_DEADLINE after this long; 0 = none */
+    int32_t priority;     /* higher runs first when tasks queue; default 0 */
+    swb_result_fn on_result; /* optional callback instead of receiving the RESULT */
+    void *arg;
+};
+
+/*
+ * Submit a task to `service` without waiting (pipelining: thousands may be in flight). Its id
+ * comes out through *id. Exactly one RESULT follows for every submitted task: receive it with
+ * swb_peer_recv (type SWB_MSG_RESULT, id, code), swb_wait, swb_wait_any, or the callback.
+ * Delivery to workers is at-least-once: a task whose worker dies is sent to another worker (up
+ * to the broker's max_attempts), so a task may run more than once but is answered once.
+ */
+int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
+               const swb_task_opts_t *opts, uint64_t *id);
+/* Wait for the RESULT of task `id` (other messages are kept for recv). Returns the task's
+ * code: SWB_OK with the body in *result, or its error (text in result->text). */
+int swb_wait(swb_peer_t *p, uint64_t id, swb_msg_t *result, int timeout_ms);
+/* Wait for the next RESULT of any task. Returns its code; result->id says which. */
+int swb_wait_any(swb_peer_t *p, swb_msg_t *result, int timeout_ms);
+/* Submit and wait: the task gets timeout_ms as its deadline. */
+int swb_call(swb_peer_t *p, const char *service, const void *body, size_t len, int timeout_ms,
+             swb_msg_t *result);
+/* Cancel a task: removed from its queue, or its worker is told; its RESULT is cancelled. */
+int swb_cancel(swb_peer_t *p, uint64_t id);
+/* Tasks submitted by this peer whose RESULT has not been received yet. */
+size_t swb_peer_outstanding(const swb_peer_t *p);
+
+/* ---- pool ----------------------------------------------------------------------------- */
+
+/* A pool in the spirit of Piscina: N workers of one plugin under a private embedded broker,
+ * as threads or processes, and a client to run tasks on them. */
+typedef struct swb_pool swb_pool_t;
+
+typedef struct {
+    const char *plugin;  /* name or path */
+    uint32_t workers;    /* default: the number of CPUs */
+    int mode;            /* SWB_CHILD_THREAD (default) or SWB_CHILD_PROCESS */
+    uint32_t capacity;   /* tasks at once per worker; default the plugin's */
+    uint32_t max_queue;  /* default 10000 */
+} swb_pool_opts_t;
+
+int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *opts);
+void swb_pool_destroy(swb_pool_t **self_p);
+/* The service the pool's plugin serves (its first). */
+const char *swb_pool_service(const swb_pool_t *pool);
+/* The pool's client peer, for swb_submit/swb_wait/recv on it. */
+swb_peer_t *swb_pool_peer(swb_pool_t *pool);
+/* The pool's broker. */
+swb_broker_t *swb_pool_broker(swb_pool_t *pool);
+int swb_pool_call(swb_pool_t *pool, const void *body, size_t len, int timeout_ms,
+                  swb_msg_t *result);
+int swb_pool_submit(swb_pool_t *pool, const void *body, size_t len, const swb_task_opts_t *o,
+                    uint64_t *id);
+/* The pool broker's STATS body (malloc'd msgpack map; caller frees). */
+int swb_pool_stats(swb_pool_t *pool, void **body, size_t *len);
 
 /* ---- parent and children -------------------------------------------------------------- */
 

@@ -134,6 +134,13 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
         if ((rc = bind_endpoint(b, o.endpoints[i])) != SWB_OK)
             goto fail;
 
+    dispatch_opts_t dopt = {.max_queue = o.max_queue ? o.max_queue : 10000,
+                            .max_attempts = o.max_attempts ? o.max_attempts : 3,
+                            .max_services = 1024,
+                            .max_tasks = o.max_tasks ? o.max_tasks : 100000,
+                            .no_worker_grace = o.no_worker_grace_ms ? o.no_worker_grace_ms : 5000};
+    if ((rc = dispatch_new(&b->disp, b, &dopt)) != SWB_OK)
+        goto fail;
     supervisor_opts_t so = {.zmq_ctx = b->ctx,
                             .inproc = b->inproc,
                             .endpoint = b->public_ep,
@@ -234,6 +241,7 @@ int swb_broker_run(swb_broker_t *b)
         if (b->now_ms >= next_tick) {
             supervisor_reap(b->sup, broker_child_exited, b);
             broker_heartbeat(b);
+            dispatch_tick(b->disp, b->now_ms);
             next_tick = b->now_ms + tick_ms;
         }
     }
@@ -308,6 +316,7 @@ void swb_broker_destroy(swb_broker_t **self_p)
     }
     if (b->endpoints)
         free_endpoints(b);
+    dispatch_destroy(&b->disp);
     registry_destroy(&b->reg);
     if (b->wake[0] >= 0)
         close(b->wake[0]);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
+#include "dispatch.h"
 #include "registry.h"
 #include "supervisor.h"
 #include "swbi.h"
@@ -41,6 +42,8 @@ struct swb_broker {
 
     registry_t *reg;
     supervisor_t *sup;
+    dispatch_t *disp;
+    int shutting_down; /* new tasks get `shutting down` */
     uint64_t name_seq;
     int64_t started_ms;
     int64_t now_ms; /* refreshed once per loop turn */

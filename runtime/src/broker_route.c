@@ -80,6 +80,7 @@ void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
     if (event)
         send_event(b, p->parent, event, p->name, p->pid, 0, 0);
     swb_log(SWB_LOG_DEBUG, "peer %s left", p->name);
+    dispatch_worker_gone(b->disp, p); /* its tasks go to other workers or end */
     registry_remove(b->reg, p);
 }
 
@@ -89,7 +90,7 @@ void broker_child_exited(void *arg, const child_info_t *info)
     b->n.children_exited++;
     reg_peer_t *p = registry_by_name(b->reg, info->name, strlen(info->name));
     if (p && p->pid == info->pid)
-        registry_remove(b->reg, p);
+        broker_drop_peer(b, p, 0);
     send_event(b, info->parent, SWB_EV_EXIT, info->name, info->pid, info->code, info->signal);
     swb_log(SWB_LOG_INFO, "child %s (pid %d) exited: code %d signal %d", info->name, info->pid,
             info->code, info->signal);
@@ -132,11 +133,11 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
             return;
         }
         if (same_rid && same_rid != p)
-            registry_remove(b->reg, same_rid);
+            broker_drop_peer(b, same_rid, 0);
         registry_rebind(b->reg, p, rid->id, rid->len);
     } else if (!p) {
         if (same_rid) /* a peer renaming itself: drop the old entry */
-            registry_remove(b->reg, same_rid);
+            broker_drop_peer(b, same_rid, 0);
         p = registry_add(b->reg, name, rid->id, rid->len);
         if (!p) {
             broker_error(b, rid, SWB_E_TOO_MANY_PEERS, NULL, h->id, name);
@@ -145,6 +146,9 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         p->since_ms = b->now_ms;
         b->n.peers_joined++;
     }
+    /* A HELLO again (reconnect) re-reads services and capacity; its running tasks stay. */
+    dispatch_worker_leave(b->disp, p);
+    p->draining = 0;
     p->kind = (int)h->kind;
     p->pid = SWB_HAS(h, SWB_F_PID) ? (int)h->pid : 0;
     p->n_services = h->n_services;
@@ -157,6 +161,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         p->parent[0] = '\0';
     p->last_seen_ms = b->now_ms;
 
+    /* WELCOME first, so the worker knows its name before its first TASK. */
     swb_header_t w;
     swb_header_init(&w, SWB_CMD_WELCOME);
     swb_header_set_str(&w, SWB_F_NAME, p->name);
@@ -171,6 +176,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         w.id = h->id;
     }
     send_to_peer(b, p, &w, NULL);
+    dispatch_worker_join(b->disp, p);
     send_event(b, p->parent, SWB_EV_READY, p->name, p->pid, 0, 0);
     swb_log(SWB_LOG_DEBUG, "peer %s joined (kind %d, pid %d)", p->name, p->kind, p->pid);
 }
@@ -456,8 +462,18 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     case SWB_CMD_KILL:
         on_kill(b, rid, from, h);
         break;
+    case SWB_CMD_TASK:
+        dispatch_task(b->disp, rid, from, h, body, has_body);
+        break;
+    case SWB_CMD_RESULT:
+        dispatch_result(b->disp, from, h, body, has_body);
+        break;
+    case SWB_CMD_CANCEL:
+        dispatch_cancel(b->disp, rid, from, h);
+        break;
     case SWB_CMD_CREDIT:
-        from->load = SWB_HAS(h, SWB_F_LOAD) ? h->load : from->load;
+        if (SWB_HAS(h, SWB_F_LOAD))
+            dispatch_worker_load(b->disp, from, h->load);
         break;
     case SWB_CMD_BYE:
         on_bye(b, from);

@@ -37,7 +37,7 @@ static const char *kind_name(int kind)
 
 static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_t *p)
 {
-    msgpack_pack_map(pk, 12);
+    msgpack_pack_map(pk, 13);
     pack_str(pk, "name");
     pack_str(pk, p->name);
     pack_str(pk, "kind");
@@ -56,6 +56,34 @@ static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_
     pack_kv_u64(pk, "uptime_ms", (uint64_t)(b->now_ms - p->since_ms));
     pack_kv_u64(pk, "msgs_in", p->msgs_in);
     pack_kv_u64(pk, "msgs_out", p->msgs_out);
+    pack_kv_u64(pk, "done", p->done);
+}
+
+static void pack_service(msgpack_packer *pk, const service_t *s)
+{
+    msgpack_pack_map(pk, 13);
+    pack_str(pk, "name");
+    pack_str(pk, s->name);
+    pack_kv_u64(pk, "workers", s->n_workers);
+    pack_kv_u64(pk, "queued", s->n_queue);
+    pack_kv_u64(pk, "inflight", s->inflight);
+    pack_kv_u64(pk, "submitted", s->submitted);
+    pack_kv_u64(pk, "done", s->done);
+    pack_kv_u64(pk, "failed", s->failed);
+    pack_kv_u64(pk, "retried", s->retried);
+    pack_kv_u64(pk, "duplicates", s->duplicates);
+    pack_kv_u64(pk, "rejected", s->rejected);
+    pack_str(pk, "failed_by");
+    uint32_t n = 0;
+    for (int i = 1; i < 64; i++)
+        n += s->failed_by[i] != 0;
+    msgpack_pack_map(pk, n);
+    for (int i = 1; i < 64; i++) {
+        if (s->failed_by[i])
+            pack_kv_u64(pk, swb_errname(-i), s->failed_by[i]);
+    }
+    pack_kv_u64(pk, "p50_us", svc_latency_pct(s, 0.50));
+    pack_kv_u64(pk, "p99_us", svc_latency_pct(s, 0.99));
 }
 
 int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
@@ -65,7 +93,7 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 
-    msgpack_pack_map(&pk, 13);
+    msgpack_pack_map(&pk, 15);
     pack_kv_u64(&pk, "uptime_ms", (uint64_t)(b->now_ms - b->started_ms));
     pack_kv_u64(&pk, "peer_count", registry_count(b->reg));
     pack_kv_u64(&pk, "children", (uint64_t)supervisor_count(b->sup));
@@ -78,6 +106,12 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     pack_kv_u64(&pk, "peers_lost", b->n.peers_lost);
     pack_kv_u64(&pk, "children_started", b->n.children_started);
     pack_kv_u64(&pk, "children_exited", b->n.children_exited);
+    pack_kv_u64(&pk, "tasks", dispatch_tasks_known(b->disp));
+    services_t *svcs = dispatch_services(b->disp);
+    pack_str(&pk, "services");
+    msgpack_pack_array(&pk, services_count(svcs));
+    for (uint32_t i = 0; i < services_count(svcs); i++)
+        pack_service(&pk, services_at(svcs, i));
     pack_str(&pk, "peers");
     msgpack_pack_array(&pk, registry_count(b->reg));
     for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {

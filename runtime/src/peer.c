@@ -248,6 +248,8 @@ int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline)
 {
     for (;;) {
         int r = read_one(p, m);
+        if (r == 1 && m->type == SWB_MSG_RESULT && peeri_task_result(p, m))
+            continue; /* handed to its callback */
         if (r == 1)
             return SWB_OK;
         if (r == 0)
@@ -394,6 +396,13 @@ void swb_peer_destroy(swb_peer_t **self_p)
         p->head = n->next;
         swb_msg_close(&n->m);
         free(n);
+    }
+    for (int i = 0; i < 64; i++) {
+        while (p->cbs[i]) {
+            task_cb_t *c = p->cbs[i];
+            p->cbs[i] = c->next;
+            free(c);
+        }
     }
     if (p->own_ctx && p->ctx)
         zmq_ctx_term(p->ctx);

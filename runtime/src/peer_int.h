@@ -7,6 +7,13 @@
 
 #include "swbi.h"
 
+typedef struct task_cb {
+    uint64_t id;
+    swb_result_fn fn;
+    void *arg;
+    struct task_cb *next;
+} task_cb_t;
+
 typedef struct pending {
     swb_msg_t m;
     struct pending *next;
@@ -30,7 +37,13 @@ struct swb_peer {
     int64_t last_seen_ms, last_sent_ms, hello_sent_ms;
     uint64_t next_id;
     pending_t *head, *tail;
+    size_t outstanding; /* tasks submitted, RESULT not yet received */
+    task_cb_t *cbs[64]; /* result callbacks by id % 64 */
 };
+
+/* A RESULT for one of our tasks came in: count it, and run its callback if it has one
+ * (returns 1 then: the message is consumed). */
+int peeri_task_result(swb_peer_t *p, swb_msg_t *m);
 
 /* Read the next application message from the socket (not the pending queue). deadline is
  * absolute ms (swbi_now_ms) or -1. */

@@ -153,8 +153,12 @@ reg_peer_t *registry_add(registry_t *r, const char *name, const void *rid, size_
         return NULL;
     uint32_t id = r->free_list[--r->n_free];
     reg_peer_t *p = &r->peers[id];
+    uint32_t gen = p->gen + 1;
     memset(p, 0, sizeof *p);
+    p->gen = gen;
     p->used = 1;
+    for (int i = 0; i < SWB_MAX_SERVICES; i++)
+        p->heap_pos[i] = -1;
     strcpy(p->name, name);
     memcpy(p->rid, rid, rid_len);
     p->rid_len = rid_len;

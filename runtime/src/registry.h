@@ -11,7 +11,8 @@
 
 #define REG_RID_MAX 32
 
-typedef struct child child_t;
+struct service;
+struct task;
 
 typedef struct {
     int used;
@@ -28,8 +29,16 @@ typedef struct {
     int64_t last_seen_ms; /* last message of any kind from it */
     int64_t last_sent_ms; /* last message to it (heartbeats fill gaps) */
     uint64_t msgs_in, msgs_out, send_failures;
-    uint32_t inflight;
     uint32_t load;
+    /* dispatch state (dispatch.c): tasks running here and this worker's place in each of its
+     * services' heaps of workers with a free slot */
+    uint32_t gen;  /* bumped each time the slot is reused */
+    int draining;  /* told to DRAIN: keeps its tasks, gets no new ones */
+    uint32_t inflight;
+    uint64_t done, last_pick;
+    struct task *tasks;
+    struct service *svc[SWB_MAX_SERVICES];
+    int32_t heap_pos[SWB_MAX_SERVICES]; /* -1 when not in that service's heap */
 } reg_peer_t;
 
 typedef struct registry registry_t;

@@ -1,0 +1,171 @@
+/*
+ * client.c - submitting tasks and getting their results: swb_submit, swb_wait, swb_call,
+ * swb_cancel. A client can keep thousands of tasks in flight; every one of them gets exactly
+ * one RESULT from the broker (ok, or an error code with text).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "peer_int.h"
+
+/* Results can also arrive for tasks whose call was abandoned (local timeout); they are
+ * counted and dropped by the caller reading them. */
+
+int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
+{
+    if (p->outstanding)
+        p->outstanding--;
+    task_cb_t **pp = &p->cbs[m->id % 64];
+    for (; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id == m->id) {
+            task_cb_t *c = *pp;
+            *pp = c->next;
+            c->fn(c->arg, m->id, m->code, m);
+            free(c);
+            swb_msg_close(m);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
+               const swb_task_opts_t *o, uint64_t *id)
+{
+    if (!p || !service || !*service || strlen(service) > SWB_MAX_NAME || (!body && len))
+        return SWB_E_INVALID;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_TASK);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = peeri_next_id(p);
+    swb_header_set_str(&h, SWB_F_SERVICE, service);
+    if (o && o->deadline_ms) {
+        SWB_SET(&h, SWB_F_DEADLINE);
+        h.deadline_ms = o->deadline_ms;
+    }
+    if (o && o->priority) {
+        SWB_SET(&h, SWB_F_PRIORITY);
+        h.priority = o->priority;
+    }
+    task_cb_t *cb = NULL;
+    if (o && o->on_result) {
+        cb = malloc(sizeof *cb);
+        if (!cb)
+            return SWB_E_NOMEM;
+        *cb = (task_cb_t){.id = h.id, .fn = o->on_result, .arg = o->arg};
+    }
+    static const unsigned char nil = 0xc0;
+    int rc = peeri_send(p, &h, body ? body : &nil, body ? len : 1);
+    if (rc != SWB_OK) {
+        free(cb);
+        return rc;
+    }
+    if (cb) {
+        cb->next = p->cbs[h.id % 64];
+        p->cbs[h.id % 64] = cb;
+    }
+    p->outstanding++;
+    if (id)
+        *id = h.id;
+    return SWB_OK;
+}
+
+static int result_code(const swb_msg_t *m)
+{
+    return m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR ? m->code : SWB_E_INTERNAL;
+}
+
+int swb_wait(swb_peer_t *p, uint64_t id, swb_msg_t *result, int timeout_ms)
+{
+    if (!p || !result)
+        return SWB_E_INVALID;
+    swb_msg_close(result);
+    /* It may have come in while something else waited. */
+    for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+        swb_msg_t *m = &(*pp)->m;
+        if ((m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR) && m->id == id) {
+            pending_t *n = *pp;
+            *pp = n->next;
+            if (p->tail == n)
+                p->tail = prev;
+            /* Move out via recv's path: put it at the head and pop it. */
+            n->next = p->head;
+            p->head = n;
+            if (!p->tail)
+                p->tail = n;
+            swb_peer_recv(p, result, 0);
+            return result_code(result);
+        }
+    }
+    int rc = peeri_wait_reply(p, id, result, timeout_ms);
+    if (rc == SWB_E_TIMEOUT && result->type != SWB_MSG_RESULT)
+        return SWB_E_TIMEOUT;
+    return result->type == SWB_MSG_RESULT ? result->code : rc;
+}
+
+int swb_wait_any(swb_peer_t *p, swb_msg_t *result, int timeout_ms)
+{
+    if (!p || !result)
+        return SWB_E_INVALID;
+    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+        if ((*pp)->m.type == SWB_MSG_RESULT) {
+            pending_t *n = *pp;
+            *pp = n->next;
+            if (p->tail == n)
+                p->tail = prev;
+            n->next = p->head;
+            p->head = n;
+            if (!p->tail)
+                p->tail = n;
+            swb_peer_recv(p, result, 0);
+            return result->code;
+        }
+    }
+    swb_msg_close(result);
+    for (;;) {
+        int rc = peeri_read(p, result, deadline);
+        if (rc != SWB_OK)
+            return rc;
+        if (result->type == SWB_MSG_RESULT)
+            return result->code;
+        if ((rc = peeri_stash(p, result)) != SWB_OK)
+            return rc;
+    }
+}
+
+int swb_call(swb_peer_t *p, const char *service, const void *body, size_t len, int timeout_ms,
+             swb_msg_t *result)
+{
+    if (!result)
+        return SWB_E_INVALID;
+    swb_msg_close(result);
+    swb_task_opts_t o = {.deadline_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0};
+    uint64_t id;
+    int rc = swb_submit(p, service, body, len, &o, &id);
+    if (rc != SWB_OK)
+        return rc;
+    /* The broker ends the task at its deadline and says so; wait a little longer than that so
+     * its answer, not a local guess, decides. */
+    int wait = timeout_ms > 0 ? timeout_ms + 2000 : -1;
+    rc = swb_wait(p, id, result, wait);
+    if (rc == SWB_E_TIMEOUT && result->type != SWB_MSG_RESULT)
+        swb_cancel(p, id); /* the broker is not answering; don't leave the task behind */
+    return rc;
+}
+
+int swb_cancel(swb_peer_t *p, uint64_t id)
+{
+    if (!p || !id)
+        return SWB_E_INVALID;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_CANCEL);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = id;
+    return peeri_send(p, &h, NULL, 0);
+}
+
+size_t swb_peer_outstanding(const swb_peer_t *p)
+{
+    return p ? p->outstanding : 0;
+}

@@ -1,0 +1,598 @@
+/*
+ * dispatch.c - the life of a task in the broker, from TASK to its one final RESULT.
+ *
+ * A task is picked up by the least-loaded worker with a free slot (the top of the service's
+ * worker heap) or waits in the service's bounded queue. Its body frame stays with the task
+ * until the end, so a task whose worker dies can be sent again (at-least-once, up to
+ * max_attempts); each worker gets a reference-counted copy, never a byte copy. A task whose
+ * client already has its answer (deadline, cancel) stays known until its worker answers too,
+ * so the worker's slot is accounted for honestly and the late answer is recognised and
+ * dropped. RESULTs carry the attempt number, so an answer from an earlier attempt is counted
+ * as a duplicate and never reaches the client.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_int.h"
+#include "dispatch.h"
+
+typedef struct {
+    int64_t at;
+    uint64_t id;
+} deadline_t;
+
+struct dispatch {
+    swb_broker_t *b;
+    dispatch_opts_t o;
+    services_t *svcs;
+    task_t **slots; /* open addressing by task id */
+    uint32_t mask, count;
+    deadline_t *dl;
+    uint32_t n_dl, cap_dl;
+    uint64_t next_id, next_seq, next_pick;
+    uint64_t late, unknown_results, undeliverable;
+};
+
+/* ---- task table ----------------------------------------------------------------------- */
+
+static uint32_t home(const dispatch_t *d, uint64_t id)
+{
+    return (uint32_t)((id * 11400714819323198485ull) >> 32) & d->mask;
+}
+
+static task_t *task_find(const dispatch_t *d, uint64_t id)
+{
+    for (uint32_t i = home(d, id); d->slots[i]; i = (i + 1) & d->mask)
+        if (d->slots[i]->id == id)
+            return d->slots[i];
+    return NULL;
+}
+
+static void task_insert(dispatch_t *d, task_t *t)
+{
+    uint32_t i = home(d, t->id);
+    while (d->slots[i])
+        i = (i + 1) & d->mask;
+    d->slots[i] = t;
+    d->count++;
+}
+
+static void task_erase(dispatch_t *d, task_t *t)
+{
+    uint32_t i = home(d, t->id);
+    while (d->slots[i] != t) {
+        if (!d->slots[i])
+            return;
+        i = (i + 1) & d->mask;
+    }
+    uint32_t hole = i;
+    for (uint32_t j = (hole + 1) & d->mask; d->slots[j]; j = (j + 1) & d->mask) {
+        uint32_t h = home(d, d->slots[j]->id);
+        int in_range = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j);
+        if (!in_range) {
+            d->slots[hole] = d->slots[j];
+            hole = j;
+        }
+    }
+    d->slots[hole] = NULL;
+    d->count--;
+}
+
+static void task_free(dispatch_t *d, task_t *t)
+{
+    task_erase(d, t);
+    zmq_msg_close(&t->body);
+    free(t);
+}
+
+/* ---- deadlines ------------------------------------------------------------------------ */
+
+static void dl_push(dispatch_t *d, int64_t at, uint64_t id)
+{
+    if (d->n_dl == d->cap_dl) {
+        uint32_t ncap = d->cap_dl ? d->cap_dl * 2 : 64;
+        deadline_t *n = realloc(d->dl, ncap * sizeof *n);
+        if (!n)
+            return; /* the task then has no deadline timer; it still ends on its result */
+        d->dl = n;
+        d->cap_dl = ncap;
+    }
+    uint32_t i = d->n_dl++;
+    while (i > 0 && d->dl[(i - 1) / 2].at > at) {
+        d->dl[i] = d->dl[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    d->dl[i] = (deadline_t){at, id};
+}
+
+static deadline_t dl_pop(dispatch_t *d)
+{
+    deadline_t top = d->dl[0], last = d->dl[--d->n_dl];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        int64_t best = last.at;
+        if (l < d->n_dl && d->dl[l].at < best) {
+            m = l;
+            best = d->dl[l].at;
+        }
+        if (r < d->n_dl && d->dl[r].at < best)
+            m = r;
+        if (m == i)
+            break;
+        d->dl[i] = d->dl[m];
+        i = m;
+    }
+    if (d->n_dl)
+        d->dl[i] = last;
+    return top;
+}
+
+/* ---- life and death ------------------------------------------------------------------- */
+
+int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o)
+{
+    dispatch_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return SWB_E_NOMEM;
+    d->b = b;
+    d->o = *o;
+    uint32_t n = 16;
+    while (n < o->max_tasks * 2)
+        n <<= 1;
+    d->slots = calloc(n, sizeof *d->slots);
+    d->mask = n - 1;
+    if (!d->slots || services_new(&d->svcs, o->max_services) != SWB_OK) {
+        free(d->slots);
+        free(d);
+        return SWB_E_NOMEM;
+    }
+    *out = d;
+    return SWB_OK;
+}
+
+void dispatch_destroy(dispatch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dispatch_t *d = *self_p;
+    for (uint32_t i = 0; i <= d->mask; i++) {
+        if (d->slots[i]) {
+            zmq_msg_close(&d->slots[i]->body);
+            free(d->slots[i]);
+        }
+    }
+    free(d->slots);
+    free(d->dl);
+    services_destroy(&d->svcs);
+    free(d);
+    *self_p = NULL;
+}
+
+/* ---- sending -------------------------------------------------------------------------- */
+
+static void send_result(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg_t *body)
+{
+    swb_broker_t *b = d->b;
+    reg_peer_t *c = registry_by_name(b->reg, t->client, strlen(t->client));
+    if (!c) {
+        d->undeliverable++; /* the client left; nobody is waiting */
+        return;
+    }
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_RESULT);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = t->client_id;
+    SWB_SET(&h, SWB_F_CODE);
+    h.code = code;
+    if (t->attempt) {
+        SWB_SET(&h, SWB_F_ATTEMPT);
+        h.attempt = t->attempt;
+    }
+    if (code != SWB_OK)
+        swb_header_set_str(&h, SWB_F_TEXT, text && *text ? text : swb_strerror(code));
+    swbi_rid_t r = {c->rid, c->rid_len};
+    if (swbi_send(b->router, &r, &h, body, ZMQ_DONTWAIT) != 0) {
+        d->undeliverable++;
+        b->n.undeliverable++;
+        return;
+    }
+    c->last_sent_ms = b->now_ms;
+    c->msgs_out++;
+}
+
+/* Give the client its one answer. The record lives on while a worker still owes a result. */
+static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg_t *body)
+{
+    service_t *s = t->svc;
+    send_result(d, t, code, text, body);
+    if (code == SWB_OK) {
+        s->done++;
+    } else {
+        s->failed++;
+        if (code < 0 && code > -64)
+            s->failed_by[-code]++;
+    }
+    int64_t us = swbi_now_ms() * 1000 - t->submitted_us;
+    svc_latency_add(s, us > 0 ? us : 0);
+    if (t->worker)
+        t->finished = 1;
+    else
+        task_free(d, t);
+}
+
+static void worker_changed(reg_peer_t *w)
+{
+    int eligible = w->used && !w->draining && w->inflight < w->capacity;
+    for (int i = 0; i < (int)w->n_services; i++) {
+        service_t *s = w->svc[i];
+        if (!s)
+            continue;
+        if (!eligible)
+            svc_heap_remove(s, w, i);
+        else if (w->heap_pos[i] < 0)
+            svc_heap_add(s, w, i);
+        else
+            svc_heap_fix(s, w, i);
+    }
+}
+
+static void link_task(reg_peer_t *w, task_t *t)
+{
+    t->worker = w;
+    t->wprev = NULL;
+    t->wnext = w->tasks;
+    if (w->tasks)
+        w->tasks->wprev = t;
+    w->tasks = t;
+    w->inflight++;
+    t->svc->inflight++;
+}
+
+static void unlink_task(task_t *t)
+{
+    reg_peer_t *w = t->worker;
+    if (!w)
+        return;
+    if (t->wprev)
+        t->wprev->wnext = t->wnext;
+    else
+        w->tasks = t->wnext;
+    if (t->wnext)
+        t->wnext->wprev = t->wprev;
+    t->wnext = t->wprev = NULL;
+    t->worker = NULL;
+    w->inflight--;
+    t->svc->inflight--;
+}
+
+/* Send t to w. Returns 0, or -1 with errno from the send (the task is left unassigned). */
+static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
+{
+    swb_broker_t *b = d->b;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_TASK);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = t->id;
+    swb_header_set_str(&h, SWB_F_SERVICE, t->svc->name);
+    swb_header_set_str(&h, SWB_F_FROM, t->client);
+    SWB_SET(&h, SWB_F_ATTEMPT);
+    h.attempt = t->attempt + 1;
+    if (t->deadline) {
+        SWB_SET(&h, SWB_F_DEADLINE);
+        int64_t left = t->deadline - b->now_ms;
+        h.deadline_ms = (uint32_t)(left > 0 ? left : 1);
+    }
+    if (t->priority) {
+        SWB_SET(&h, SWB_F_PRIORITY);
+        h.priority = t->priority;
+    }
+    zmq_msg_t copy;
+    zmq_msg_init(&copy);
+    zmq_msg_copy(&copy, &t->body); /* a reference, not a byte copy, for large bodies */
+    swbi_rid_t r = {w->rid, w->rid_len};
+    if (swbi_send(b->router, &r, &h, &copy, ZMQ_DONTWAIT) != 0) {
+        int e = errno;
+        zmq_msg_close(&copy);
+        errno = e;
+        return -1;
+    }
+    zmq_msg_close(&copy);
+    t->attempt++;
+    w->last_pick = ++d->next_pick;
+    w->last_sent_ms = b->now_ms;
+    w->msgs_out++;
+    link_task(w, t);
+    worker_changed(w);
+    return 0;
+}
+
+/* Start queued tasks while the service has free workers. */
+static void pump(dispatch_t *d, service_t *s)
+{
+    reg_peer_t *w;
+    while (s->n_queue && (w = svc_heap_top(s)) != NULL) {
+        task_t *t = svc_queue_pop(s);
+        if (assign(d, t, w) == 0)
+            continue;
+        int e = errno;
+        svc_queue_push(s, t);
+        if (e == EHOSTUNREACH) {
+            /* Its connection is gone: drop it (its tasks are retried), then go on. */
+            broker_drop_peer(d->b, w, SWB_EV_LOST);
+            continue;
+        }
+        /* Its pipe is full (EAGAIN): take it out of rotation until it answers something. */
+        for (int i = 0; i < (int)w->n_services; i++)
+            if (w->svc[i])
+                svc_heap_remove(w->svc[i], w, i);
+    }
+}
+
+/* ---- commands ------------------------------------------------------------------------- */
+
+static void reject(dispatch_t *d, reg_peer_t *client, uint64_t id, int code, const char *text)
+{
+    task_t t = {.client_id = id, .attempt = 0};
+    snprintf(t.client, sizeof t.client, "%s", client->name);
+    send_result(d, &t, code, text, NULL);
+}
+
+void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
+                   const swb_header_t *h, zmq_msg_t *body, int has_body)
+{
+    swb_broker_t *b = d->b;
+    service_t *s = services_get(d->svcs, h->service.ptr, h->service.len, 0);
+    if (!s || (!s->n_workers && b->now_ms - s->empty_since > (int64_t)d->o.no_worker_grace)) {
+        reject(d, client, h->id, SWB_E_NO_SERVICE, "no worker serves that service");
+        return;
+    }
+    if (b->shutting_down) {
+        reject(d, client, h->id, SWB_E_SHUTTING_DOWN, NULL);
+        return;
+    }
+    if (d->count >= d->o.max_tasks) {
+        s->rejected++;
+        reject(d, client, h->id, SWB_E_QUEUE_FULL, "broker task limit reached");
+        return;
+    }
+    reg_peer_t *w = svc_heap_top(s);
+    if (!w && s->n_queue >= d->o.max_queue) {
+        s->rejected++;
+        reject(d, client, h->id, SWB_E_QUEUE_FULL, "service queue full");
+        return;
+    }
+    task_t *t = calloc(1, sizeof *t);
+    if (!t) {
+        reject(d, client, h->id, SWB_E_NOMEM, NULL);
+        return;
+    }
+    t->id = ++d->next_id;
+    t->client_id = h->id;
+    snprintf(t->client, sizeof t->client, "%s", client->name);
+    t->svc = s;
+    t->priority = SWB_HAS(h, SWB_F_PRIORITY) ? h->priority : 0;
+    t->deadline = h->deadline_ms ? b->now_ms + h->deadline_ms : 0;
+    t->submitted_us = swbi_now_ms() * 1000;
+    t->seq = ++d->next_seq;
+    t->qpos = -1;
+    zmq_msg_init(&t->body);
+    if (has_body)
+        zmq_msg_move(&t->body, body);
+    task_insert(d, t);
+    s->submitted++;
+    if (t->deadline)
+        dl_push(d, t->deadline, t->id);
+    if (svc_queue_push(s, t) != SWB_OK) {
+        finish(d, t, SWB_E_NOMEM, NULL, NULL);
+        return;
+    }
+    pump(d, s);
+    (void)rid;
+}
+
+void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_msg_t *body,
+                     int has_body)
+{
+    task_t *t = task_find(d, h->id);
+    if (!t || t->worker != w || (SWB_HAS(h, SWB_F_ATTEMPT) && h->attempt != t->attempt)) {
+        /* An answer for an attempt we gave up on: the client has (or will get) one already. */
+        d->unknown_results++;
+        if (t)
+            t->svc->duplicates++;
+        return;
+    }
+    service_t *s = t->svc;
+    unlink_task(t);
+    w->done++;
+    worker_changed(w);
+    if (t->finished) {
+        d->late++;
+        task_free(d, t);
+    } else {
+        char text[SWB_MAX_TEXT + 1] = "";
+        if (SWB_HAS(h, SWB_F_TEXT))
+            swbi_str_copy(text, sizeof text, h->text);
+        finish(d, t, h->code, text, has_body ? body : NULL);
+    }
+    pump(d, s);
+    for (int i = 0; i < (int)w->n_services; i++)
+        if (w->svc[i] && w->svc[i] != s)
+            pump(d, w->svc[i]);
+}
+
+void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
+                     const swb_header_t *h)
+{
+    (void)rid;
+    task_t *t = NULL;
+    /* Clients name tasks by their own ids; cancel is rare, so a scan is fine. */
+    for (uint32_t i = 0; i <= d->mask && !t; i++) {
+        task_t *c = d->slots[i];
+        if (c && !c->finished && c->client_id == h->id && !strcmp(c->client, client->name))
+            t = c;
+    }
+    if (!t)
+        return; /* already ended: cancel is idempotent, and its one RESULT was sent */
+    if (t->qpos >= 0) {
+        svc_queue_remove(t->svc, t);
+    } else if (t->worker) {
+        swb_header_t c;
+        swb_header_init(&c, SWB_CMD_CANCEL);
+        SWB_SET(&c, SWB_F_ID);
+        c.id = t->id;
+        SWB_SET(&c, SWB_F_ATTEMPT);
+        c.attempt = t->attempt;
+        swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
+        swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+    }
+    finish(d, t, SWB_E_CANCELLED, "cancelled by the client", NULL);
+}
+
+int dispatch_worker_join(dispatch_t *d, reg_peer_t *w)
+{
+    if (!w->n_services || !w->capacity)
+        return SWB_OK;
+    for (int i = 0; i < (int)w->n_services; i++) {
+        service_t *s = services_get(d->svcs, w->services[i], strlen(w->services[i]), 1);
+        if (!s) {
+            w->svc[i] = NULL;
+            swb_log(SWB_LOG_WARN, "service limit reached: %s not registered", w->services[i]);
+            continue;
+        }
+        w->svc[i] = s;
+        w->heap_pos[i] = -1;
+        s->n_workers++;
+        s->empty_since = 0;
+    }
+    worker_changed(w);
+    for (int i = 0; i < (int)w->n_services; i++)
+        if (w->svc[i])
+            pump(d, w->svc[i]);
+    return SWB_OK;
+}
+
+void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load)
+{
+    w->load = load > 1000 ? 1000 : load;
+    worker_changed(w);
+    (void)d;
+}
+
+void dispatch_worker_pause(dispatch_t *d, reg_peer_t *w)
+{
+    w->draining = 1;
+    worker_changed(w);
+    (void)d;
+}
+
+/* Take w out of its services' rotation; returns the services it was in. */
+static int leave_services(dispatch_t *d, reg_peer_t *w, service_t **touched)
+{
+    int n = 0;
+    for (int i = 0; i < (int)w->n_services; i++) {
+        service_t *s = w->svc[i];
+        if (!s)
+            continue;
+        svc_heap_remove(s, w, i);
+        if (--s->n_workers == 0)
+            s->empty_since = d->b->now_ms;
+        touched[n++] = s;
+        w->svc[i] = NULL;
+    }
+    return n;
+}
+
+void dispatch_worker_leave(dispatch_t *d, reg_peer_t *w)
+{
+    service_t *touched[SWB_MAX_SERVICES];
+    leave_services(d, w, touched);
+}
+
+void dispatch_worker_gone(dispatch_t *d, reg_peer_t *w)
+{
+    service_t *touched[SWB_MAX_SERVICES];
+    int n = leave_services(d, w, touched);
+    while (w->tasks) {
+        task_t *t = w->tasks;
+        unlink_task(t);
+        if (t->finished) {
+            task_free(d, t);
+        } else if (t->attempt < d->o.max_attempts) {
+            t->svc->retried++;
+            if (svc_queue_push(t->svc, t) != SWB_OK)
+                finish(d, t, SWB_E_NOMEM, NULL, NULL);
+        } else {
+            char text[96];
+            snprintf(text, sizeof text, "worker lost on each of %u attempts", t->attempt);
+            finish(d, t, SWB_E_WORKER_LOST, text, NULL);
+        }
+    }
+    w->inflight = 0;
+    for (int i = 0; i < n; i++)
+        pump(d, touched[i]);
+}
+
+void dispatch_tick(dispatch_t *d, int64_t now)
+{
+    while (d->n_dl && d->dl[0].at <= now) {
+        deadline_t e = dl_pop(d);
+        task_t *t = task_find(d, e.id);
+        if (!t || t->finished || t->deadline != e.at)
+            continue;
+        if (t->qpos >= 0) {
+            svc_queue_remove(t->svc, t);
+            finish(d, t, SWB_E_DEADLINE, "deadline passed while queued", NULL);
+        } else if (t->worker) {
+            swb_header_t c;
+            swb_header_init(&c, SWB_CMD_CANCEL);
+            SWB_SET(&c, SWB_F_ID);
+            c.id = t->id;
+            swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
+            swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+            finish(d, t, SWB_E_DEADLINE, "deadline passed while running", NULL);
+        }
+    }
+    for (uint32_t i = 0; i < services_count(d->svcs); i++) {
+        service_t *s = services_at(d->svcs, i);
+        if (!s->n_queue)
+            continue;
+        if (!s->n_workers && now - s->empty_since > (int64_t)d->o.no_worker_grace) {
+            task_t *t;
+            while ((t = svc_queue_pop(s)) != NULL)
+                finish(d, t, SWB_E_NO_SERVICE, "no worker came back for the service", NULL);
+            continue;
+        }
+        pump(d, s);
+    }
+}
+
+void dispatch_fail_queued(dispatch_t *d, int code, const char *text)
+{
+    for (uint32_t i = 0; i < services_count(d->svcs); i++) {
+        service_t *s = services_at(d->svcs, i);
+        task_t *t;
+        while ((t = svc_queue_pop(s)) != NULL)
+            finish(d, t, code, text, NULL);
+    }
+}
+
+uint32_t dispatch_inflight(const dispatch_t *d)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < services_count(d->svcs); i++)
+        n += services_at(d->svcs, i)->inflight;
+    return n;
+}
+
+services_t *dispatch_services(dispatch_t *d)
+{
+    return d->svcs;
+}
+
+uint64_t dispatch_tasks_known(const dispatch_t *d)
+{
+    return d->count;
+}

@@ -1,0 +1,140 @@
+/*
+ * pool.c - a worker pool in one call, like Piscina: a private embedded broker, N workers of a
+ * plugin (threads, or processes on a private ipc socket), and a client to run tasks on them.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host_int.h"
+
+struct swb_pool {
+    swb_broker_t *broker;
+    swb_peer_t *client;
+    char dir[64];
+    char service[SWB_MAX_NAME + 1];
+};
+
+static int plugin_service(const char *plugin, char *out, size_t cap)
+{
+    char path[PATH_MAX];
+    int rc = swb_plugin_resolve(plugin, NULL, path, sizeof path);
+    if (rc != SWB_OK)
+        return rc;
+    void *dl;
+    const swb_plugin_t *d;
+    if ((rc = plugin_load(path, &dl, &d)) != SWB_OK)
+        return rc;
+    const char *svc = d->services && d->services[0] ? d->services[0] : d->name;
+    rc = svc && *svc ? SWB_OK : SWB_E_PLUGIN;
+    if (rc == SWB_OK)
+        snprintf(out, cap, "%s", svc);
+    dlclose(dl);
+    return rc;
+}
+
+int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *o)
+{
+    if (!out || !o || !o->plugin)
+        return SWB_E_INVALID;
+    *out = NULL;
+    swb_pool_t *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return SWB_E_NOMEM;
+    int rc = plugin_service(o->plugin, pool->service, sizeof pool->service);
+    if (rc != SWB_OK)
+        goto fail;
+    char ep[128];
+    const char *eps[1] = {ep};
+    swb_broker_opts_t bo = {.no_default = 1, .max_queue = o->max_queue};
+    if (o->mode == SWB_CHILD_PROCESS) {
+        /* Processes need an ipc socket: a private 0700 directory of our own. */
+        snprintf(pool->dir, sizeof pool->dir, "/tmp/swb-pool-XXXXXX");
+        if (!mkdtemp(pool->dir)) {
+            pool->dir[0] = '\0';
+            rc = SWB_E_SYS;
+            goto fail;
+        }
+        snprintf(ep, sizeof ep, "ipc://%s/broker.sock", pool->dir);
+        bo.endpoints = eps;
+        bo.n_endpoints = 1;
+    }
+    if ((rc = swb_broker_new(&pool->broker, &bo)) != SWB_OK ||
+        (rc = swb_broker_start(pool->broker)) != SWB_OK)
+        goto fail;
+    swb_peer_opts_t po = {.broker = pool->broker, .name = "pool"};
+    if ((rc = swb_peer_new(&pool->client, &po)) != SWB_OK)
+        goto fail;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t n = o->workers ? o->workers : (uint32_t)(ncpu > 0 ? ncpu : 1);
+    swb_spawn_opts_t so = {.plugin = o->plugin,
+                           .name = "worker",
+                           .mode = o->mode,
+                           .count = n,
+                           .capacity = o->capacity};
+    swb_child_t *kids = calloc(n, sizeof *kids);
+    size_t got = 0;
+    rc = kids ? swb_spawn(pool->client, &so, kids, n, &got) : SWB_E_NOMEM;
+    free(kids);
+    if (rc != SWB_OK)
+        goto fail;
+    *out = pool;
+    return SWB_OK;
+fail:
+    swb_pool_destroy(&pool);
+    return rc;
+}
+
+void swb_pool_destroy(swb_pool_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    swb_pool_t *pool = *self_p;
+    swb_peer_destroy(&pool->client);
+    swb_broker_destroy(&pool->broker); /* stops and reaps the workers, removes the socket */
+    if (pool->dir[0])
+        rmdir(pool->dir);
+    free(pool);
+    *self_p = NULL;
+}
+
+const char *swb_pool_service(const swb_pool_t *pool)
+{
+    return pool ? pool->service : NULL;
+}
+
+swb_peer_t *swb_pool_peer(swb_pool_t *pool)
+{
+    return pool ? pool->client : NULL;
+}
+
+swb_broker_t *swb_pool_broker(swb_pool_t *pool)
+{
+    return pool ? pool->broker : NULL;
+}
+
+int swb_pool_call(swb_pool_t *pool, const void *body, size_t len, int timeout_ms,
+                  swb_msg_t *result)
+{
+    if (!pool)
+        return SWB_E_INVALID;
+    return swb_call(pool->client, pool->service, body, len, timeout_ms, result);
+}
+
+int swb_pool_submit(swb_pool_t *pool, const void *body, size_t len, const swb_task_opts_t *o,
+                    uint64_t *id)
+{
+    if (!pool)
+        return SWB_E_INVALID;
+    return swb_submit(pool->client, pool->service, body, len, o, id);
+}
+
+int swb_pool_stats(swb_pool_t *pool, void **body, size_t *len)
+{
+    if (!pool)
+        return SWB_E_INVALID;
+    return swb_peer_stats(pool->client, body, len, 5000);
+}

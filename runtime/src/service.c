@@ -1,0 +1,304 @@
+/*
+ * service.c - services: their worker heaps, task queues and latency histograms.
+ *
+ * The worker heap orders by load score, then by when the worker was last picked, so equal
+ * workers take turns. A worker's position in each of its services' heaps is stored in the
+ * worker (heap_pos[slot]) so a change in its load is an O(log n) sift, never a scan.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "service.h"
+
+struct services {
+    service_t **items;
+    uint32_t n, cap;
+};
+
+int services_new(services_t **out, uint32_t max_services)
+{
+    services_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return SWB_E_NOMEM;
+    t->cap = max_services;
+    t->items = calloc(max_services, sizeof *t->items);
+    if (!t->items) {
+        free(t);
+        return SWB_E_NOMEM;
+    }
+    *out = t;
+    return SWB_OK;
+}
+
+void services_destroy(services_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    services_t *t = *self_p;
+    for (uint32_t i = 0; i < t->n; i++) {
+        free(t->items[i]->heap);
+        free(t->items[i]->queue);
+        free(t->items[i]);
+    }
+    free(t->items);
+    free(t);
+    *self_p = NULL;
+}
+
+service_t *services_get(services_t *t, const char *name, size_t len, int create)
+{
+    /* Services are few (bounded by max_services) and looked up once per TASK; a linear scan
+     * of short names beats a hash until hundreds of services. */
+    for (uint32_t i = 0; i < t->n; i++)
+        if (strlen(t->items[i]->name) == len && memcmp(t->items[i]->name, name, len) == 0)
+            return t->items[i];
+    if (!create || t->n == t->cap || len == 0 || len > SWB_MAX_NAME)
+        return NULL;
+    service_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    memcpy(s->name, name, len);
+    t->items[t->n++] = s;
+    return s;
+}
+
+uint32_t services_count(const services_t *t)
+{
+    return t->n;
+}
+
+service_t *services_at(services_t *t, uint32_t i)
+{
+    return t->items[i];
+}
+
+/* ---- worker heap ---------------------------------------------------------------------- */
+
+static uint64_t score(const reg_peer_t *w)
+{
+    uint32_t cap = w->capacity ? w->capacity : 1;
+    return (uint64_t)w->inflight * 1000 / cap + w->load;
+}
+
+static int w_before(const reg_peer_t *a, const reg_peer_t *b)
+{
+    uint64_t sa = score(a), sb = score(b);
+    if (sa != sb)
+        return sa < sb;
+    return a->last_pick < b->last_pick;
+}
+
+static int slot_of(const reg_peer_t *w, const service_t *s)
+{
+    for (int i = 0; i < (int)w->n_services; i++)
+        if (w->svc[i] == s)
+            return i;
+    return -1;
+}
+
+static void w_set(service_t *s, uint32_t i, reg_peer_t *w)
+{
+    s->heap[i] = w;
+    w->heap_pos[slot_of(w, s)] = (int32_t)i;
+}
+
+static void w_up(service_t *s, uint32_t i)
+{
+    reg_peer_t *w = s->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!w_before(w, s->heap[parent]))
+            break;
+        w_set(s, i, s->heap[parent]);
+        i = parent;
+    }
+    w_set(s, i, w);
+}
+
+static void w_down(service_t *s, uint32_t i)
+{
+    reg_peer_t *w = s->heap[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, best = i;
+        reg_peer_t *bw = w;
+        if (l < s->n_heap && w_before(s->heap[l], bw)) {
+            best = l;
+            bw = s->heap[l];
+        }
+        if (r < s->n_heap && w_before(s->heap[r], bw)) {
+            best = r;
+            bw = s->heap[r];
+        }
+        if (best == i)
+            break;
+        w_set(s, i, bw);
+        i = best;
+    }
+    w_set(s, i, w);
+}
+
+int svc_heap_add(service_t *s, reg_peer_t *w, int slot)
+{
+    if (w->heap_pos[slot] >= 0)
+        return SWB_OK;
+    if (s->n_heap == s->cap_heap) {
+        uint32_t ncap = s->cap_heap ? s->cap_heap * 2 : 8;
+        reg_peer_t **h = realloc(s->heap, ncap * sizeof *h);
+        if (!h)
+            return SWB_E_NOMEM;
+        s->heap = h;
+        s->cap_heap = ncap;
+    }
+    s->heap[s->n_heap] = w;
+    w->heap_pos[slot] = (int32_t)s->n_heap;
+    w_up(s, s->n_heap++);
+    return SWB_OK;
+}
+
+void svc_heap_remove(service_t *s, reg_peer_t *w, int slot)
+{
+    int32_t i = w->heap_pos[slot];
+    if (i < 0)
+        return;
+    w->heap_pos[slot] = -1;
+    reg_peer_t *last = s->heap[--s->n_heap];
+    if ((uint32_t)i == s->n_heap)
+        return;
+    w_set(s, (uint32_t)i, last);
+    w_up(s, (uint32_t)i);
+    w_down(s, (uint32_t)last->heap_pos[slot_of(last, s)]);
+}
+
+void svc_heap_fix(service_t *s, reg_peer_t *w, int slot)
+{
+    int32_t i = w->heap_pos[slot];
+    if (i < 0)
+        return;
+    w_up(s, (uint32_t)i);
+    w_down(s, (uint32_t)w->heap_pos[slot]);
+}
+
+reg_peer_t *svc_heap_top(const service_t *s)
+{
+    return s->n_heap ? s->heap[0] : NULL;
+}
+
+/* ---- task queue ----------------------------------------------------------------------- */
+
+static int t_before(const task_t *a, const task_t *b)
+{
+    if (a->priority != b->priority)
+        return a->priority > b->priority;
+    return a->seq < b->seq;
+}
+
+static void t_set(service_t *s, uint32_t i, task_t *t)
+{
+    s->queue[i] = t;
+    t->qpos = (int32_t)i;
+}
+
+static void t_up(service_t *s, uint32_t i)
+{
+    task_t *t = s->queue[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!t_before(t, s->queue[parent]))
+            break;
+        t_set(s, i, s->queue[parent]);
+        i = parent;
+    }
+    t_set(s, i, t);
+}
+
+static void t_down(service_t *s, uint32_t i)
+{
+    task_t *t = s->queue[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, best = i;
+        task_t *bt = t;
+        if (l < s->n_queue && t_before(s->queue[l], bt)) {
+            best = l;
+            bt = s->queue[l];
+        }
+        if (r < s->n_queue && t_before(s->queue[r], bt)) {
+            best = r;
+            bt = s->queue[r];
+        }
+        if (best == i)
+            break;
+        t_set(s, i, bt);
+        i = best;
+    }
+    t_set(s, i, t);
+}
+
+int svc_queue_push(service_t *s, task_t *t)
+{
+    if (s->n_queue == s->cap_queue) {
+        uint32_t ncap = s->cap_queue ? s->cap_queue * 2 : 64;
+        task_t **q = realloc(s->queue, ncap * sizeof *q);
+        if (!q)
+            return SWB_E_NOMEM;
+        s->queue = q;
+        s->cap_queue = ncap;
+    }
+    s->queue[s->n_queue] = t;
+    t->qpos = (int32_t)s->n_queue;
+    t_up(s, s->n_queue++);
+    return SWB_OK;
+}
+
+void svc_queue_remove(service_t *s, task_t *t)
+{
+    int32_t i = t->qpos;
+    if (i < 0)
+        return;
+    t->qpos = -1;
+    task_t *last = s->queue[--s->n_queue];
+    if ((uint32_t)i == s->n_queue)
+        return;
+    t_set(s, (uint32_t)i, last);
+    t_up(s, (uint32_t)i);
+    t_down(s, (uint32_t)last->qpos);
+}
+
+task_t *svc_queue_pop(service_t *s)
+{
+    if (!s->n_queue)
+        return NULL;
+    task_t *t = s->queue[0];
+    svc_queue_remove(s, t);
+    return t;
+}
+
+/* ---- latency -------------------------------------------------------------------------- */
+
+void svc_latency_add(service_t *s, int64_t us)
+{
+    int b = 0;
+    while (us > 1 && b < SVC_LAT_BUCKETS - 1) {
+        us >>= 1;
+        b++;
+    }
+    s->lat[b]++;
+}
+
+uint64_t svc_latency_pct(const service_t *s, double p)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < SVC_LAT_BUCKETS; i++)
+        total += s->lat[i];
+    if (!total)
+        return 0;
+    uint64_t want = (uint64_t)(p * (double)total);
+    if (want >= total)
+        want = total - 1;
+    uint64_t seen = 0;
+    for (int i = 0; i < SVC_LAT_BUCKETS; i++) {
+        seen += s->lat[i];
+        if (seen > want)
+            return (1ull << i) + (i ? (1ull << i) / 2 : 0); /* the bucket's middle */
+    }
+    return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * service.h - per-service dispatch structures: the heap of workers with a free slot (least
+ * loaded first, ties to the one picked longest ago, i.e. round-robin) and the bounded queue of
+ * waiting tasks (highest priority first, then FIFO). Both are binary heaps: O(log n) per
+ * operation however many workers or tasks a service has.
+ */
+#ifndef SWB_SERVICE_H
+#define SWB_SERVICE_H
+
+#include <stdint.h>
+#include <zmq.h>
+
+#include "registry.h"
+
+#define SVC_LAT_BUCKETS 40 /* log2 buckets of microseconds */
+
+typedef struct task {
+    uint64_t id;        /* broker-wide, what workers see */
+    uint64_t client_id; /* what the client called it */
+    char client[SWB_MAX_NAME + 1];
+    struct service *svc;
+    reg_peer_t *worker; /* running on, or NULL */
+    uint32_t attempt;
+    int32_t priority;
+    int finished;     /* the client has its answer; the worker still owes one */
+    int64_t deadline; /* absolute ms, 0 = none */
+    int64_t submitted_us;
+    uint64_t seq;
+    int32_t qpos; /* index in the service queue, -1 when not queued */
+    zmq_msg_t body;
+    struct task *wnext, *wprev; /* the worker's list */
+} task_t;
+
+typedef struct service {
+    char name[SWB_MAX_NAME + 1];
+    reg_peer_t **heap; /* workers with a free slot */
+    uint32_t n_heap, cap_heap;
+    uint32_t n_workers;
+    task_t **queue;
+    uint32_t n_queue, cap_queue;
+    int64_t empty_since; /* ms when the last worker left, 0 while it has workers */
+    uint32_t inflight;
+    uint64_t submitted, done, failed, retried, duplicates, rejected;
+    uint64_t failed_by[64]; /* by -code, for codes 0..63 */
+    uint64_t lat[SVC_LAT_BUCKETS];
+} service_t;
+
+typedef struct services services_t;
+
+int services_new(services_t **out, uint32_t max_services);
+void services_destroy(services_t **self_p);
+/* Find by name; with create, make it when missing (NULL when the table is full). */
+service_t *services_get(services_t *t, const char *name, size_t len, int create);
+uint32_t services_count(const services_t *t);
+service_t *services_at(services_t *t, uint32_t i);
+
+/* Worker heap. `slot` is the index of s in w->svc. */
+int svc_heap_add(service_t *s, reg_peer_t *w, int slot);
+void svc_heap_remove(service_t *s, reg_peer_t *w, int slot);
+void svc_heap_fix(service_t *s, reg_peer_t *w, int slot);
+reg_peer_t *svc_heap_top(const service_t *s);
+
+/* Task queue. */
+int svc_queue_push(service_t *s, task_t *t);
+task_t *svc_queue_pop(service_t *s);
+void svc_queue_remove(service_t *s, task_t *t);
+
+/* Record a finished task's latency; p in [0,1] gives that percentile in microseconds. */
+void svc_latency_add(service_t *s, int64_t us);
+uint64_t svc_latency_pct(const service_t *s, double p);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * Load-aware task dispatch through a real broker: calls, least-loaded choice, bounded queues,
+ * deadlines, cancel, priorities, worker loss with retries, pools of threads and processes.
+ * Every submitted task must end in exactly one RESULT.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "swb_test.h"
+
+#define SPEED SWB_TEST_PLUGIN_DIR "/speed.so"
+
+static void spawn(harness_t *h, const char *plugin, const char *name, int mode, uint32_t count,
+                  swb_child_t *out)
+{
+    swb_spawn_opts_t o = {.plugin = plugin, .name = name, .mode = mode, .count = count};
+    swb_child_t tmp[16];
+    size_t n = 0;
+    assert_int_equal(swb_spawn(h->parent, &o, out ? out : tmp, count, &n), SWB_OK);
+    assert_int_equal(n, count);
+}
+
+static uint64_t submit_sleep(swb_peer_t *p, int ms, uint32_t deadline, int prio)
+{
+    size_t len;
+    void *body = pack_map_int(&len, "ms", ms);
+    swb_task_opts_t o = {.deadline_ms = deadline, .priority = prio};
+    uint64_t id = 0;
+    assert_int_equal(swb_submit(p, "sleep", body, len, &o, &id), SWB_OK);
+    free(body);
+    return id;
+}
+
+static void test_call_returns_the_plugin_result(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sum", NULL, SWB_CHILD_THREAD, 1, NULL);
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 1, "b", 2);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(h->parent, "sum", body, len, 5000, &r), SWB_OK);
+    int64_t sum = 0;
+    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &sum), 0);
+    assert_int_equal(sum, 3);
+    swb_msg_close(&r);
+    free(body);
+}
+
+static void test_plugin_error_reaches_the_client(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sum", NULL, SWB_CHILD_PROCESS, 1, NULL);
+    size_t len;
+    void *body = pack_str(&len, "not a map");
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(h->parent, "sum", body, len, 5000, &r), SWB_E_INVALID);
+    assert_true(strlen(r.text) > 0);
+    swb_msg_close(&r);
+    free(body);
+}
+
+static void test_unknown_service_is_no_such_service(void **state)
+{
+    harness_t *h = *state;
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(h->parent, "nobody-serves-this", NULL, 0, 2000, &r),
+                     SWB_E_NO_SERVICE);
+    assert_true(strlen(r.text) > 0);
+    swb_msg_close(&r);
+}
+
+static void test_least_loaded_worker_gets_more_tasks(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, SPEED, "fast", SWB_CHILD_THREAD, 1, NULL);
+    spawn(h, SPEED, "slow", SWB_CHILD_THREAD, 1, NULL);
+    enum { N = 200 };
+    for (int i = 0; i < N; i++)
+        assert_int_equal(swb_submit(h->parent, "work", NULL, 0, NULL, NULL), SWB_OK);
+    int fast = 0, slow = 0;
+    swb_msg_t r = {0};
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(swb_wait_any(h->parent, &r, 20000), SWB_OK);
+        if (unpack_is_str(r.body, r.len, "fast"))
+            fast++;
+        else if (unpack_is_str(r.body, r.len, "slow"))
+            slow++;
+    }
+    swb_msg_close(&r);
+    assert_int_equal(fast + slow, N);
+    assert_true(slow > 0);      /* both were used */
+    assert_true(fast > 4 * slow); /* the slow one took clearly fewer */
+}
+
+static int with_broker(void **state, uint32_t max_queue)
+{
+    harness_t *h = calloc(1, sizeof *h);
+    if (!h || harness_dir(h) != 0)
+        return -1;
+    const char *eps[] = {h->endpoint};
+    swb_broker_opts_t o = {.endpoints = eps,
+                           .n_endpoints = 1,
+                           .heartbeat_ivl_ms = 200,
+                           .max_queue = max_queue};
+    if (swb_broker_new(&h->broker, &o) != SWB_OK || swb_broker_start(h->broker) != SWB_OK)
+        return -1;
+    h->parent = harness_client(h, "test-parent");
+    *state = h;
+    return h->parent ? 0 : -1;
+}
+
+static int setup_queue5(void **state)
+{
+    return with_broker(state, 5);
+}
+
+static void test_queue_full_is_reported_at_once(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sleep", NULL, SWB_CHILD_THREAD, 1, NULL);
+    uint64_t ids[7];
+    ids[0] = submit_sleep(h->parent, 3000, 0, 0); /* runs */
+    for (int i = 1; i <= 5; i++)
+        ids[i] = submit_sleep(h->parent, 10, 0, 0); /* fill the queue of 5 */
+    ids[6] = submit_sleep(h->parent, 10, 0, 0);
+    swb_msg_t r = {0};
+    /* Well before the running task could end, the seventh is refused. */
+    assert_int_equal(swb_wait(h->parent, ids[6], &r, 2000), SWB_E_QUEUE_FULL);
+    swb_msg_close(&r);
+    /* Every other task still ends exactly once. */
+    assert_int_equal(swb_cancel(h->parent, ids[0]), SWB_OK);
+    for (int i = 0; i <= 5; i++) {
+        int rc = swb_wait(h->parent, ids[i], &r, 5000);
+        assert_true(rc == SWB_OK || rc == SWB_E_CANCELLED);
+    }
+    swb_msg_close(&r);
+}
+
+static void test_deadline_while_queued(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sleep", NULL, SWB_CHILD_THREAD, 1, NULL);
+    uint64_t busy = submit_sleep(h->parent, 1500, 0, 0);
+    uint64_t late = submit_sleep(h->parent, 10, 100, 0);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait(h->parent, late, &r, 5000), SWB_E_DEADLINE);
+    assert_non_null(strstr(r.text, "queued"));
+    assert_int_equal(swb_wait(h->parent, busy, &r, 5000), SWB_OK);
+    swb_msg_close(&r);
+}
+
+static void test_deadline_while_running_frees_the_worker(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sleep", NULL, SWB_CHILD_PROCESS, 1, NULL);
+    uint64_t slow = submit_sleep(h->parent, 60000, 200, 0);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait(h->parent, slow, &r, 5000), SWB_E_DEADLINE);
+    assert_non_null(strstr(r.text, "running"));
+    /* The worker was told to stop, so the next task is served long before 60 s. */
+    uint64_t next = submit_sleep(h->parent, 1, 0, 0);
+    assert_int_equal(swb_wait(h->parent, next, &r, 5000), SWB_OK);
+    swb_msg_close(&r);
+}
+
+static void test_cancel_queued_and_running_tasks(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sleep", NULL, SWB_CHILD_THREAD, 1, NULL);
+    uint64_t running = submit_sleep(h->parent, 60000, 0, 0);
+    uint64_t queued = submit_sleep(h->parent, 60000, 0, 0);
+    assert_int_equal(swb_cancel(h->parent, queued), SWB_OK);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait(h->parent, queued, &r, 5000), SWB_E_CANCELLED);
+    assert_int_equal(swb_cancel(h->parent, running), SWB_OK);
+    assert_int_equal(swb_wait(h->parent, running, &r, 5000), SWB_E_CANCELLED);
+    /* Nothing more arrives for either: exactly one result each. */
+    assert_int_equal(swb_wait_any(h->parent, &r, 300), SWB_E_TIMEOUT);
+    swb_msg_close(&r);
+}
+
+static void test_higher_priority_runs_first(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sleep", NULL, SWB_CHILD_THREAD, 1, NULL);
+    uint64_t busy = submit_sleep(h->parent, 300, 0, 0);
+    uint64_t low = submit_sleep(h->parent, 1, 0, 0);
+    uint64_t high = submit_sleep(h->parent, 1, 0, 10);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait_any(h->parent, &r, 5000), SWB_OK);
+    assert_int_equal(r.id, busy);
+    assert_int_equal(swb_wait_any(h->parent, &r, 5000), SWB_OK);
+    assert_int_equal(r.id, high);
+    assert_int_equal(swb_wait_any(h->parent, &r, 5000), SWB_OK);
+    assert_int_equal(r.id, low);
+    swb_msg_close(&r);
+}
+
+static void test_ten_thousand_tasks_survive_a_killed_worker(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t kids[3];
+    spawn(h, "sum", "summer", SWB_CHILD_PROCESS, 3, kids);
+    enum { N = 10000 };
+    static unsigned char seen[N + 1];
+    memset(seen, 0, sizeof seen);
+    uint64_t first = 0;
+    for (int i = 0; i < N; i++) {
+        size_t len;
+        void *body = pack_map_int2(&len, "from", 0, "to", i);
+        uint64_t id;
+        assert_int_equal(swb_submit(h->parent, "sum", body, len, NULL, &id), SWB_OK);
+        if (!first)
+            first = id;
+        free(body);
+    }
+    int received = 0, ok = 0;
+    swb_msg_t r = {0};
+    while (received < N) {
+        if (received == N / 3)
+            assert_int_equal(kill(kids[1].pid, SIGKILL), 0);
+        int rc = swb_wait_any(h->parent, &r, 20000);
+        assert_true(rc != SWB_E_TIMEOUT);
+        uint64_t i = r.id - first;
+        assert_true(i < N);
+        assert_int_equal(seen[i], 0); /* never twice */
+        seen[i] = 1;
+        received++;
+        if (rc == SWB_OK) {
+            int64_t sum = -1;
+            assert_int_equal(unpack_map_int(r.body, r.len, "sum", &sum), 0);
+            assert_int_equal(sum, (int64_t)i * ((int64_t)i + 1) / 2);
+            ok++;
+        }
+    }
+    /* The two other workers took over whatever the dead one held: nothing was lost. */
+    assert_int_equal(ok, N);
+    assert_int_equal(swb_wait_any(h->parent, &r, 300), SWB_E_TIMEOUT);
+    swb_msg_close(&r);
+}
+
+static void run_pool(int mode, int64_t *sums, int n)
+{
+    swb_pool_opts_t o = {.plugin = "sum", .workers = 3, .mode = mode};
+    swb_pool_t *pool = NULL;
+    assert_int_equal(swb_pool_new(&pool, &o), SWB_OK);
+    assert_string_equal(swb_pool_service(pool), "sum");
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        void *body = pack_map_int2(&len, "from", i, "to", 3 * i);
+        swb_msg_t r = {0};
+        assert_int_equal(swb_pool_call(pool, body, len, 5000, &r), SWB_OK);
+        assert_int_equal(unpack_map_int(r.body, r.len, "sum", &sums[i]), 0);
+        swb_msg_close(&r);
+        free(body);
+    }
+    swb_pool_destroy(&pool);
+    assert_null(pool);
+}
+
+static void test_thread_pool_and_process_pool_agree(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    int64_t a[N], b[N];
+    run_pool(SWB_CHILD_THREAD, a, N);
+    run_pool(SWB_CHILD_PROCESS, b, N);
+    for (int i = 0; i < N; i++) {
+        int64_t want = 0;
+        for (int64_t k = i; k <= 3 * i; k++)
+            want += k;
+        assert_int_equal(a[i], want);
+        assert_int_equal(b[i], want);
+    }
+}
+
+static int count_key(const void *body, size_t len, const char *svc, const char *key, int64_t *out)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = -1;
+    if (msgpack_unpack_next(&u, body, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+            msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+            if (kv->key.via.str.size != 8 || memcmp(kv->key.via.str.ptr, "services", 8))
+                continue;
+            for (uint32_t j = 0; j < kv->val.via.array.size; j++) {
+                msgpack_sbuffer sb;
+                msgpack_sbuffer_init(&sb);
+                msgpack_packer pk;
+                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+                msgpack_pack_object(&pk, kv->val.via.array.ptr[j]);
+                int64_t v;
+                size_t nl = strlen(svc);
+                msgpack_object_map *m = &kv->val.via.array.ptr[j].via.map;
+                int is = 0;
+                for (uint32_t k = 0; k < m->size; k++)
+                    if (m->ptr[k].val.type == MSGPACK_OBJECT_STR &&
+                        m->ptr[k].val.via.str.size == nl &&
+                        !memcmp(m->ptr[k].val.via.str.ptr, svc, nl))
+                        is = 1;
+                if (is && unpack_map_int(sb.data, sb.size, key, &v) == 0) {
+                    *out = v;
+                    rc = 0;
+                }
+                msgpack_sbuffer_destroy(&sb);
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+static void test_stats_count_tasks_per_service(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sum", NULL, SWB_CHILD_THREAD, 2, NULL);
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 2, "b", 3);
+    swb_msg_t r = {0};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(swb_call(h->parent, "sum", body, len, 5000, &r), SWB_OK);
+    void *bad = pack_str(&len, "x");
+    assert_int_equal(swb_call(h->parent, "sum", bad, len, 5000, &r), SWB_E_INVALID);
+    swb_msg_close(&r);
+    free(body);
+    free(bad);
+    void *st = NULL;
+    size_t stlen = 0;
+    assert_int_equal(swb_peer_stats(h->parent, &st, &stlen, 5000), SWB_OK);
+    int64_t submitted = -1, done = -1, failed = -1, workers = -1;
+    assert_int_equal(count_key(st, stlen, "sum", "submitted", &submitted), 0);
+    assert_int_equal(count_key(st, stlen, "sum", "done", &done), 0);
+    assert_int_equal(count_key(st, stlen, "sum", "failed", &failed), 0);
+    assert_int_equal(count_key(st, stlen, "sum", "workers", &workers), 0);
+    assert_int_equal(submitted, 6);
+    assert_int_equal(done, 5);
+    assert_int_equal(failed, 1);
+    assert_int_equal(workers, 2);
+    free(st);
+}
+
+static const struct CMUnitTest tests[] = {
+    SWB_IT(test_call_returns_the_plugin_result),
+    SWB_IT(test_plugin_error_reaches_the_client),
+    SWB_IT(test_unknown_service_is_no_such_service),
+    SWB_IT(test_least_loaded_worker_gets_more_tasks),
+    cmocka_unit_test_setup_teardown(test_queue_full_is_reported_at_once, setup_queue5,
+                                    harness_teardown),
+    SWB_IT(test_deadline_while_queued),
+    SWB_IT(test_deadline_while_running_frees_the_worker),
+    SWB_IT(test_cancel_queued_and_running_tasks),
+    SWB_IT(test_higher_priority_runs_first),
+    SWB_IT(test_ten_thousand_tasks_survive_a_killed_worker),
+    cmocka_unit_test(test_thread_pool_and_process_pool_agree),
+    SWB_IT(test_stats_count_tasks_per_service),
+};
+
+SWB_TEST_MAIN(tests)
