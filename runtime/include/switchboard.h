@@ -62,6 +62,9 @@ typedef struct {
     const char *const *endpoints; /* to bind: ipc://, tcp://, inproc://; NULL = default ipc */
     size_t n_endpoints;           /* 0 with endpoints == NULL binds the default */
     int no_default;               /* 1: bind only the private inproc endpoint when none given */
+    int private_ipc;              /* 1: also bind an ipc socket in a fresh 0700 directory of
+                                     its own (removed on destroy), for process children of an
+                                     embedded broker; implies no_default */
     uint32_t heartbeat_ivl_ms;    /* default 1000 */
     uint32_t heartbeat_liveness;  /* missed beats before a peer is dead; default 3 */
     uint32_t max_msg_size;        /* bytes per frame; default 16 MiB */

@@ -123,7 +123,19 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
     snprintf(b->inproc, sizeof b->inproc, "inproc://swb-broker-%p", (void *)b);
     if ((rc = bind_endpoint(b, b->inproc)) != SWB_OK)
         goto fail;
-    if (n == 0 && !o.no_default) {
+    if (o.private_ipc) {
+        snprintf(b->private_dir, sizeof b->private_dir, "/tmp/swb-XXXXXX");
+        if (!mkdtemp(b->private_dir)) {
+            b->private_dir[0] = '\0';
+            rc = SWB_E_SYS;
+            goto fail;
+        }
+        char ep[128];
+        snprintf(ep, sizeof ep, "ipc://%s/broker.sock", b->private_dir);
+        if ((rc = bind_endpoint(b, ep)) != SWB_OK)
+            goto fail;
+    }
+    if (n == 0 && !o.no_default && !o.private_ipc) {
         char def[512];
         if ((rc = swb_default_endpoint(def, sizeof def)) != SWB_OK)
             goto fail;
@@ -316,6 +328,8 @@ void swb_broker_destroy(swb_broker_t **self_p)
     }
     if (b->endpoints)
         free_endpoints(b);
+    if (b->private_dir[0])
+        rmdir(b->private_dir);
     dispatch_destroy(&b->disp);
     registry_destroy(&b->reg);
     if (b->wake[0] >= 0)

@@ -31,6 +31,7 @@ struct swb_broker {
     size_t n_endpoints;
     int *lock_fds;
     char *public_ep; /* first ipc/tcp endpoint, or NULL */
+    char private_dir[64]; /* made for private_ipc, removed on destroy */
     int wake[2];     /* self-pipe: stop requests and thread-child exits */
     pthread_t thread;
     int thread_started;

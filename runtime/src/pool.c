@@ -14,7 +14,6 @@
 struct swb_pool {
     swb_broker_t *broker;
     swb_peer_t *client;
-    char dir[64];
     char service[SWB_MAX_NAME + 1];
 };
 
@@ -47,21 +46,10 @@ int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *o)
     int rc = plugin_service(o->plugin, pool->service, sizeof pool->service);
     if (rc != SWB_OK)
         goto fail;
-    char ep[128];
-    const char *eps[1] = {ep};
-    swb_broker_opts_t bo = {.no_default = 1, .max_queue = o->max_queue};
-    if (o->mode == SWB_CHILD_PROCESS) {
-        /* Processes need an ipc socket: a private 0700 directory of our own. */
-        snprintf(pool->dir, sizeof pool->dir, "/tmp/swb-pool-XXXXXX");
-        if (!mkdtemp(pool->dir)) {
-            pool->dir[0] = '\0';
-            rc = SWB_E_SYS;
-            goto fail;
-        }
-        snprintf(ep, sizeof ep, "ipc://%s/broker.sock", pool->dir);
-        bo.endpoints = eps;
-        bo.n_endpoints = 1;
-    }
+    /* Processes need an ipc socket: the broker makes a private one. */
+    swb_broker_opts_t bo = {.no_default = 1,
+                            .private_ipc = o->mode == SWB_CHILD_PROCESS,
+                            .max_queue = o->max_queue};
     if ((rc = swb_broker_new(&pool->broker, &bo)) != SWB_OK ||
         (rc = swb_broker_start(pool->broker)) != SWB_OK)
         goto fail;
@@ -95,8 +83,6 @@ void swb_pool_destroy(swb_pool_t **self_p)
     swb_pool_t *pool = *self_p;
     swb_peer_destroy(&pool->client);
     swb_broker_destroy(&pool->broker); /* stops and reaps the workers, removes the socket */
-    if (pool->dir[0])
-        rmdir(pool->dir);
     free(pool);
     *self_p = NULL;
 }

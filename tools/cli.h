@@ -1,0 +1,30 @@
+/*
+ * cli.h - what the `swb` commands share: the command table entry, each command's entry
+ * point, and small argument helpers. A command is `int cmd_x(int argc, char **argv)` with
+ * argv[0] the command name; it returns the exit code (0 ok, 1 failed, 2 bad usage).
+ */
+#ifndef SWB_CLI_H
+#define SWB_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command_t;
+
+int cmd_broker(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/* Parse a whole decimal integer in [min, max]; 0, or -1 after printing "swb CMD: bad WHAT". */
+int cli_parse_long(const char *cmd, const char *what, const char *s, long min, long max, long *out);
+
+/* Print "swb CMD: msg" to stderr, then the command's usage, and return 2. */
+int cli_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * cmd_broker.c - `swb broker`: run a broker daemon, optionally with a pool of workers.
+ *
+ * Without --workers the broker loop runs in this thread and SIGINT/SIGTERM call
+ * swb_broker_stop (async-signal-safe). With --workers the broker runs in its own thread and
+ * this thread is the workers' parent peer: it starts them with swb_spawn, then waits for a
+ * signal. The signals are blocked before any thread exists, so only the sigtimedwait here
+ * takes them; it waits in short turns between swb_peer_recv calls because the parent peer
+ * must keep answering heartbeats (its children die with it) and reports their exits.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "switchboard.h"
+
+#define WAIT_SLICE_MS 250
+
+static swb_broker_t *volatile running;
+
+static void on_signal(int sig)
+{
+    swb_broker_t *b = running;
+    if (b)
+        swb_broker_stop(b);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
+               "\n"
+               "Run a broker until SIGINT or SIGTERM. Prints the endpoint it serves.\n"
+               "\n"
+               "  -e, --endpoint EP  bind EP (ipc://, tcp://, inproc://); repeatable;\n"
+               "                     default: SWB_ENDPOINT or the per-user ipc socket\n"
+               "  -w, --workers N    also start N workers running the plugin\n"
+               "  -p, --plugin P     plugin name in the plugin folder, or a path to a .so\n"
+               "  -t, --threads      run the workers as threads of this process, not processes\n"
+               "  -h, --help         this text\n");
+}
+
+static void print_serving(swb_broker_t *b, const char *const *eps, size_t n)
+{
+    const char *ep = swb_broker_endpoint(b);
+    printf("swb broker: serving on %s", ep ? ep : swb_broker_inproc(b));
+    for (size_t i = 0; i < n; i++)
+        if (!ep || strcmp(eps[i], ep) != 0)
+            printf(" %s", eps[i]);
+    printf("\n");
+    fflush(stdout); /* scripts wait for this line */
+}
+
+static int run_foreground(swb_broker_t *b)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    running = b;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc = swb_broker_run(b);
+    running = NULL;
+    if (rc)
+        fprintf(stderr, "swb broker: %s\n", swb_strerror(rc));
+    return rc ? 1 : 0;
+}
+
+static void report_event(const swb_msg_t *m)
+{
+    if (m->type != SWB_MSG_EVENT)
+        return;
+    if (m->event == SWB_EVENT_EXIT && m->signal)
+        fprintf(stderr, "swb broker: worker %s (pid %d) killed by signal %d\n", m->name, m->pid,
+                m->signal);
+    else if (m->event == SWB_EVENT_EXIT)
+        fprintf(stderr, "swb broker: worker %s (pid %d) exited with code %d\n", m->name, m->pid,
+                m->code);
+    else if (m->event == SWB_EVENT_LOST)
+        fprintf(stderr, "swb broker: worker %s lost\n", m->name);
+}
+
+/* The parent side of the pool: spawn, then serve heartbeats and report exits until a
+ * blocked SIGINT/SIGTERM is pending. */
+static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, long count,
+                    int threads)
+{
+    int rc = swb_broker_start(b);
+    if (rc) {
+        fprintf(stderr, "swb broker: cannot start: %s\n", swb_strerror(rc));
+        return 1;
+    }
+    swb_peer_t *parent = NULL;
+    swb_peer_opts_t po = {.broker = b};
+    rc = swb_peer_new(&parent, &po);
+    if (rc) {
+        fprintf(stderr, "swb broker: cannot connect the parent peer: %s\n", swb_strerror(rc));
+        return 1;
+    }
+    swb_child_t *kids = calloc((size_t)count, sizeof *kids);
+    size_t n = 0;
+    swb_spawn_opts_t so = {.plugin = plugin,
+                           .mode = threads ? SWB_CHILD_THREAD : SWB_CHILD_PROCESS,
+                           .count = (uint32_t)count};
+    rc = kids ? swb_spawn(parent, &so, kids, (size_t)count, &n) : SWB_E_NOMEM;
+    if (rc) {
+        fprintf(stderr, "swb broker: cannot start workers: %s\n", swb_strerror(rc));
+        free(kids);
+        swb_peer_destroy(&parent);
+        return 1;
+    }
+    fprintf(stderr, "swb broker: started %zu %s worker%s (%s):", n, threads ? "thread" : "process",
+            n == 1 ? "" : "s", plugin);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, " %s", kids[i].name);
+    fprintf(stderr, "\n");
+    free(kids);
+
+    swb_msg_t m = {0};
+    const struct timespec no_wait = {0, 0};
+    int exit_code = 0;
+    for (;;) {
+        rc = swb_peer_recv(parent, &m, WAIT_SLICE_MS);
+        if (rc == 0)
+            report_event(&m);
+        else if (rc != SWB_E_TIMEOUT) {
+            fprintf(stderr, "swb broker: parent peer: %s\n", swb_strerror(rc));
+            exit_code = 1;
+            break;
+        }
+        if (sigtimedwait(sigs, NULL, &no_wait) > 0)
+            break;
+    }
+    swb_msg_close(&m);
+    swb_peer_destroy(&parent);
+    return exit_code;
+}
+
+int cmd_broker(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"endpoint", required_argument, NULL, 'e'}, {"workers", required_argument, NULL, 'w'},
+        {"plugin", required_argument, NULL, 'p'},   {"threads", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char **eps = calloc((size_t)argc, sizeof *eps);
+    size_t n_eps = 0;
+    const char *plugin = NULL;
+    long workers = 0;
+    int threads = 0, c, rc = 0;
+    if (!eps)
+        return 1;
+    while (!rc && (c = getopt_long(argc, argv, "+e:w:p:th", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            eps[n_eps++] = optarg;
+            break;
+        case 'w':
+            if (cli_parse_long("broker", "worker count", optarg, 1, 4096, &workers))
+                rc = 2;
+            break;
+        case 'p':
+            plugin = optarg;
+            break;
+        case 't':
+            threads = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            free(eps);
+            return 0;
+        default:
+            usage(stderr);
+            rc = 2;
+        }
+    }
+    if (!rc && optind < argc)
+        rc = cli_usage_error("broker", usage, "unexpected argument '%s'", argv[optind]);
+    else if (!rc && workers && !plugin)
+        rc = cli_usage_error("broker", usage, "--workers needs --plugin");
+    else if (!rc && !workers && (plugin || threads))
+        rc = cli_usage_error("broker", usage, "--plugin and --threads need --workers");
+    if (rc) {
+        free(eps);
+        return rc;
+    }
+
+    /* Block before swb_broker_new creates any thread: every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    if (workers)
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    swb_broker_t *b = NULL;
+    swb_broker_opts_t bo = {.endpoints = n_eps ? eps : NULL, .n_endpoints = n_eps};
+    rc = swb_broker_new(&b, &bo);
+    if (rc) {
+        fprintf(stderr, "swb broker: %s\n", swb_strerror(rc));
+        free(eps);
+        return 1;
+    }
+    print_serving(b, eps, n_eps);
+    rc = workers ? run_pool(b, &sigs, plugin, workers, threads) : run_foreground(b);
+    swb_broker_destroy(&b);
+    free(eps);
+    return rc;
+}

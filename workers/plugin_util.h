@@ -1,0 +1,279 @@
+/*
+ * plugin_util.h - msgpack helpers shared by the built-in plugins (header-only, because each
+ * file in workers/plugins/ is built into its own shared object).
+ *
+ * Bodies come from other peers and the broker never decodes them, so a plugin is the first
+ * to read them. msgpack-c trusts the counts in its input (5 bytes `dd ff ff ff ff` make it
+ * allocate for 4 G elements), so pu_unpack caps the size and proves every count and length
+ * fits in the bytes that remain before calling msgpack_unpack_next.
+ */
+#ifndef SWB_PLUGIN_UTIL_H
+#define SWB_PLUGIN_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "swb_plugin.h"
+
+#define PU_MAX_BODY  (1u << 20) /* bytes; larger bodies are refused before decoding */
+#define PU_MAX_DEPTH 32         /* msgpack-c's own parser stack is 32 levels */
+
+static inline uint32_t pu_be(const unsigned char *p, int n)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Skip one msgpack value at *pp without allocating, checking counts against what remains. */
+static inline int pu_check_value(const unsigned char **pp, const unsigned char *end, int depth)
+{
+    const unsigned char *p = *pp;
+    if (p >= end)
+        return SWB_E_MALFORMED;
+    size_t avail = (size_t)(end - p) - 1;
+    unsigned char c = *p++;
+    uint64_t skip = 0;
+    int lenbytes = 0, container = 0; /* container: 1 array, 2 map */
+    uint32_t items = 0;
+
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        ;
+    else if (c <= 0x8f) {
+        items = 2u * (c & 0x0f);
+        container = 2;
+    } else if (c <= 0x9f) {
+        items = c & 0x0f;
+        container = 1;
+    } else if (c <= 0xbf)
+        skip = c & 0x1f;
+    else if (c == 0xc4 || c == 0xd9)
+        lenbytes = 1;
+    else if (c == 0xc5 || c == 0xda)
+        lenbytes = 2;
+    else if (c == 0xc6 || c == 0xdb)
+        lenbytes = 4;
+    else if (c >= 0xc7 && c <= 0xc9) { /* ext 8/16/32: length, then a type byte */
+        lenbytes = c == 0xc7 ? 1 : c == 0xc8 ? 2 : 4;
+        skip = 1;
+    } else if (c == 0xca || c == 0xce || c == 0xd2)
+        skip = 4;
+    else if (c == 0xcb || c == 0xcf || c == 0xd3)
+        skip = 8;
+    else if (c == 0xcc || c == 0xd0)
+        skip = 1;
+    else if (c == 0xcd || c == 0xd1)
+        skip = 2;
+    else if (c >= 0xd4 && c <= 0xd8) /* fixext 1, 2, 4, 8, 16 plus the type byte */
+        skip = 1 + (1u << (c - 0xd4));
+    else if (c == 0xdc || c == 0xdd) {
+        lenbytes = c == 0xdc ? 2 : 4;
+        container = 1;
+    } else if (c == 0xde || c == 0xdf) {
+        lenbytes = c == 0xde ? 2 : 4;
+        container = 2;
+    } else
+        return SWB_E_MALFORMED; /* 0xc1 */
+
+    if (lenbytes) {
+        if (avail < (size_t)lenbytes)
+            return SWB_E_MALFORMED;
+        uint32_t n = pu_be(p, lenbytes);
+        p += lenbytes;
+        avail -= (size_t)lenbytes;
+        if (container == 2 && n > avail / 2)
+            return SWB_E_MALFORMED;
+        if (container)
+            items = container == 2 ? 2 * n : n;
+        else
+            skip += n;
+    }
+    if (skip > avail || items > avail) /* every element takes at least one byte */
+        return SWB_E_MALFORMED;
+    p += skip;
+    if (container && depth >= PU_MAX_DEPTH)
+        return SWB_E_TOO_LARGE;
+    for (uint32_t i = 0; i < items; i++) {
+        int rc = pu_check_value(&p, end, depth + 1);
+        if (rc)
+            return rc;
+    }
+    *pp = p;
+    return 0;
+}
+
+/* Decode a body into `u` (caller does msgpack_unpacked_init/destroy). Objects borrow from
+ * `body`. Returns 0, SWB_E_TOO_LARGE, SWB_E_MALFORMED or SWB_E_NOMEM. */
+static inline int pu_unpack(const void *body, size_t len, msgpack_unpacked *u)
+{
+    if (len > PU_MAX_BODY)
+        return SWB_E_TOO_LARGE;
+    if (!body || !len)
+        return SWB_E_MALFORMED;
+    const unsigned char *p = body;
+    int rc = pu_check_value(&p, p + len, 0);
+    if (rc)
+        return rc;
+    if (p != (const unsigned char *)body + len)
+        return SWB_E_MALFORMED;
+    size_t off = 0;
+    msgpack_unpack_return r = msgpack_unpack_next(u, body, len, &off);
+    if (r == MSGPACK_UNPACK_NOMEM_ERROR)
+        return SWB_E_NOMEM;
+    return r == MSGPACK_UNPACK_SUCCESS ? 0 : SWB_E_MALFORMED;
+}
+
+/* The value under string key `key` in a map, or NULL (also when `map` is not a map). */
+static inline const msgpack_object *pu_map_get(const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+            memcmp(k->via.str.ptr, key, n) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+/* An integer that fits int64: 0, or -1 when `o` is missing, not an integer, or too big. */
+static inline int pu_get_i64(const msgpack_object *o, int64_t *v)
+{
+    if (!o)
+        return -1;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *v = o->via.i64;
+        return 0;
+    }
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= (uint64_t)INT64_MAX) {
+        *v = (int64_t)o->via.u64;
+        return 0;
+    }
+    return -1;
+}
+
+/* A str copied NUL-terminated into buf: 0, or -1 when missing, not a str, empty, too long or
+ * holding a NUL byte. */
+static inline int pu_get_str(const msgpack_object *o, char *buf, size_t cap)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size >= cap ||
+        memchr(o->via.str.ptr, '\0', o->via.str.size))
+        return -1;
+    memcpy(buf, o->via.str.ptr, o->via.str.size);
+    buf[o->via.str.size] = '\0';
+    return 0;
+}
+
+/* An output body: pu_out_init, pack into .pk, use .sb.data/.sb.size, pu_out_destroy. */
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} pu_out_t;
+
+static inline void pu_out_init(pu_out_t *o)
+{
+    msgpack_sbuffer_init(&o->sb);
+    msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
+}
+
+static inline void pu_out_destroy(pu_out_t *o)
+{
+    msgpack_sbuffer_destroy(&o->sb);
+}
+
+static inline int pu_pack_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? SWB_E_NOMEM : 0;
+}
+
+/* Pack the one-entry map {key: v}. */
+static inline int pu_pack_kv_i64(pu_out_t *o, const char *key, int64_t v)
+{
+    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) || msgpack_pack_int64(&o->pk, v)
+               ? SWB_E_NOMEM
+               : 0;
+}
+
+static inline int pu_pack_kv_u64(pu_out_t *o, const char *key, uint64_t v)
+{
+    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) || msgpack_pack_uint64(&o->pk, v)
+               ? SWB_E_NOMEM
+               : 0;
+}
+
+static inline int pu_pack_kv_str(pu_out_t *o, const char *key, const char *v)
+{
+    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) || pu_pack_str(&o->pk, v)
+               ? SWB_E_NOMEM
+               : 0;
+}
+
+static inline int pu_pack_kv_bool(pu_out_t *o, const char *key, int v)
+{
+    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) ||
+                   (v ? msgpack_pack_true(&o->pk) : msgpack_pack_false(&o->pk))
+               ? SWB_E_NOMEM
+               : 0;
+}
+
+/* Answer the current task with {key: v}. */
+static inline int pu_reply_i64(swb_ctx_t *ctx, const char *key, int64_t v)
+{
+    pu_out_t o;
+    pu_out_init(&o);
+    int rc = pu_pack_kv_i64(&o, key, v);
+    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
+    pu_out_destroy(&o);
+    return rc;
+}
+
+static inline int pu_reply_u64(swb_ctx_t *ctx, const char *key, uint64_t v)
+{
+    pu_out_t o;
+    pu_out_init(&o);
+    int rc = pu_pack_kv_u64(&o, key, v);
+    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
+    pu_out_destroy(&o);
+    return rc;
+}
+
+static inline int pu_reply_bool(swb_ctx_t *ctx, const char *key, int v)
+{
+    pu_out_t o;
+    pu_out_init(&o);
+    int rc = pu_pack_kv_bool(&o, key, v);
+    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
+    pu_out_destroy(&o);
+    return rc;
+}
+
+/* Messages have no failure channel, so a plugin answers a bad message with {"error": text}
+ * sent back to its sender rather than dropping it silently. */
+static inline int pu_send_error(swb_ctx_t *ctx, const char *to, const char *text)
+{
+    pu_out_t o;
+    pu_out_init(&o);
+    int rc = pu_pack_kv_str(&o, "error", text);
+    if (!rc)
+        rc = swb_ctx_send(ctx, to, o.sb.data, o.sb.size);
+    pu_out_destroy(&o);
+    return rc;
+}
+
+/* Readable text for a pu_unpack failure. */
+static inline const char *pu_unpack_text(int rc)
+{
+    if (rc == SWB_E_TOO_LARGE)
+        return "body too large or nested too deep";
+    if (rc == SWB_E_NOMEM)
+        return "out of memory";
+    return "body is not valid msgpack";
+}
+
+#endif
