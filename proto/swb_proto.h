@@ -35,7 +35,7 @@ typedef enum {
     SWB_CMD_TASK = 6,      /* client -> broker -> worker */
     SWB_CMD_RESULT = 7,    /* worker -> broker -> client */
     SWB_CMD_CANCEL = 8,    /* client -> broker -> worker */
-    SWB_CMD_CREDIT = 9,    /* worker -> broker: free slots and load */
+    SWB_CMD_CREDIT = 9,    /* worker -> broker: capacity and load */
     SWB_CMD_STATS = 10,    /* peer -> broker; reply is a RESULT with a msgpack map body */
     SWB_CMD_SPAWN = 11,    /* parent -> broker: start children */
     SWB_CMD_DRAIN = 12,    /* broker -> worker: finish what you have, take nothing new */
@@ -43,8 +43,10 @@ typedef enum {
     SWB_CMD_ERROR = 14,    /* broker -> peer: a request could not be served */
     SWB_CMD_EVENT = 15,    /* broker -> parent: a child started, exited, ... */
     SWB_CMD_KILL = 16,     /* parent -> broker: stop a child (signal for a process) */
+    SWB_CMD_RELOAD = 17,   /* parent -> broker: replace its children without downtime */
+    SWB_CMD_SCALE = 18,    /* parent -> broker: set how many children a spawn group has */
 } swb_cmd_t;
-#define SWB_CMD_MAX 16
+#define SWB_CMD_MAX 18
 
 /* Field keys; a field's key is also its bit in swb_header_t.present. */
 typedef enum {
@@ -67,7 +69,7 @@ typedef enum {
     SWB_F_ATTEMPT = 16,  /* uint: TASK/RESULT attempt number */
     SWB_F_HB_IVL = 17,   /* uint ms: WELCOME heartbeat interval */
     SWB_F_HB_LIVE = 18,  /* uint: WELCOME missed beats before dead */
-    SWB_F_CREDIT = 19,   /* uint: CREDIT free slots */
+    SWB_F_CREDIT = 19,   /* uint: CREDIT the worker's capacity from now on (0 pauses it) */
     SWB_F_LOAD = 20,     /* uint permille: CREDIT load */
     SWB_F_PLUGIN = 21,   /* str: SPAWN plugin name or path */
     SWB_F_COUNT = 22,    /* uint: SPAWN how many */
@@ -76,17 +78,20 @@ typedef enum {
     SWB_F_SIGNAL = 25,   /* uint: EVENT exit signal, KILL signal */
     SWB_F_MAX_MSG = 26,  /* uint: WELCOME largest message accepted */
     SWB_F_PARENT = 27,   /* str: HELLO, name of the parent (children started by SPAWN) */
+    SWB_F_RESTART = 28,  /* uint swb_restart_t: SPAWN restart policy */
+    SWB_F_MEM_LIMIT = 29, /* uint MiB: SPAWN, restart a process child whose RSS passes it */
+    SWB_F_CPU_LIMIT = 30, /* uint s: SPAWN, CPU time limit of a process child */
 } swb_field_t;
-#define SWB_F_COUNT_ 28
+#define SWB_F_COUNT_ 31
 
 #define SWB_HAS(h, f) (((h)->present >> (f)) & 1u)
 #define SWB_SET(h, f) ((h)->present |= (1u << (f)))
 
 typedef enum {
-    SWB_TO_PEER = 0,  /* `to` names a peer */
+    SWB_TO_PEER = 0,   /* `to` names a peer */
     SWB_TO_PARENT = 1, /* the sender's parent; `to` absent */
-    SWB_TO_GROUP = 2, /* every peer serving the service named by `to` */
-    SWB_TO_ALL = 3,   /* every peer but the sender; `to` absent */
+    SWB_TO_GROUP = 2,  /* every peer serving the service named by `to` */
+    SWB_TO_ALL = 3,    /* every peer but the sender; `to` absent */
 } swb_to_kind_t;
 
 typedef enum {
@@ -106,7 +111,16 @@ typedef enum {
     SWB_EV_READY = 2,   /* child said HELLO */
     SWB_EV_EXIT = 3,    /* child exited: code or signal */
     SWB_EV_LOST = 4,    /* child missed its heartbeats and was removed */
+    SWB_EV_RESTART = 5, /* child ended abnormally and will be started again: text says when */
+    SWB_EV_GAVE_UP = 6, /* child crashed too often and will not be started again */
+    SWB_EV_LIMIT = 7,   /* child passed a resource limit and was killed: text says which */
+    SWB_EV_RELOADED = 8, /* every child of a RELOAD was replaced: count */
 } swb_event_t;
+
+typedef enum {
+    SWB_RESTART_ON_FAILURE = 0, /* after a crash or a non-zero exit (default) */
+    SWB_RESTART_NEVER = 1,
+} swb_restart_t;
 
 /* A string borrowed from the buffer the header was decoded from; not NUL-terminated. */
 typedef struct {
@@ -139,6 +153,9 @@ typedef struct {
     uint32_t event;
     uint32_t signal;
     uint32_t max_msg;
+    uint32_t restart;
+    uint32_t mem_limit_mb;
+    uint32_t cpu_limit_s;
 } swb_header_t;
 
 /*

@@ -1,0 +1,170 @@
+/*
+ * swb_decode.c - swb_header_decode: one pass over the header map into a flat struct.
+ *
+ * Built for the broker's hot path and for hostile input: no allocation, strings borrowed from
+ * the buffer, every count checked against the bytes that remain (mp_read.c). The version is
+ * read before anything else, so a later protocol version may change everything after it and
+ * still be told "version" rather than some other error. Keys after version and cmd may come in
+ * any order; unknown keys are skipped so that newer peers can add fields.
+ */
+#include <string.h>
+
+#include "mp_read.h"
+#include "swb_fields.h"
+
+/* A map key: a non-negative integer in any encoding; anything else is malformed. */
+static int read_key(swbi_mp_t *c, uint64_t *key)
+{
+    swbi_mp_int_t v;
+    int rc = swbi_mp_read_int(c, &v);
+    if (rc == SWB_E_BAD_TYPE || (rc == SWB_OK && v.neg))
+        return SWB_E_MALFORMED;
+    *key = v.u;
+    return rc;
+}
+
+static int read_uint_field(swbi_mp_t *c, swb_header_t *h, const swbi_field_def_t *d)
+{
+    swbi_mp_int_t v;
+    int rc = swbi_mp_read_int(c, &v);
+    if (rc != SWB_OK)
+        return rc;
+    if (v.neg || swbi_field_uint_check(d, v.u) != SWB_OK)
+        return SWB_E_BAD_VALUE;
+    swbi_field_uint_set(h, d, v.u);
+    return SWB_OK;
+}
+
+static int read_int_field(swbi_mp_t *c, swb_header_t *h, const swbi_field_def_t *d)
+{
+    swbi_mp_int_t v;
+    int rc = swbi_mp_read_int(c, &v);
+    if (rc != SWB_OK)
+        return rc;
+    if (v.neg ? (int64_t)v.u < INT32_MIN : v.u > INT32_MAX)
+        return SWB_E_BAD_VALUE;
+    int32_t i = (int32_t)(int64_t)v.u;
+    memcpy((char *)h + d->off, &i, sizeof i);
+    return SWB_OK;
+}
+
+static int read_str_field(swbi_mp_t *c, unsigned type, swb_str_t *out)
+{
+    const char *p;
+    uint32_t n;
+    int rc = swbi_mp_read_str(c, &p, &n);
+    if (rc != SWB_OK)
+        return rc;
+    if ((rc = swbi_str_check(type, p, n)) != SWB_OK)
+        return rc;
+    out->ptr = p;
+    out->len = n;
+    return SWB_OK;
+}
+
+static int read_services(swbi_mp_t *c, swb_header_t *h)
+{
+    uint32_t n;
+    int rc = swbi_mp_read_array(c, &n);
+    if (rc != SWB_OK)
+        return rc;
+    if (n > SWB_MAX_SERVICES)
+        return SWB_E_TOO_LARGE;
+    for (uint32_t i = 0; i < n; i++)
+        if ((rc = read_str_field(c, SWBI_FT_NAME, &h->services[i])) != SWB_OK)
+            return rc;
+    h->n_services = n;
+    return SWB_OK;
+}
+
+static int read_field(swbi_mp_t *c, swb_header_t *h, unsigned key)
+{
+    const swbi_field_def_t *d = &swbi_fields[key];
+    switch (d->type) {
+    case SWBI_FT_UINT:
+        return read_uint_field(c, h, d);
+    case SWBI_FT_INT:
+        return read_int_field(c, h, d);
+    case SWBI_FT_NAMES:
+        return read_services(c, h);
+    default:
+        return read_str_field(c, d->type, swbi_field_str(h, d));
+    }
+}
+
+/* Version and cmd: the first two entries, in that order. */
+static int read_preamble(swbi_mp_t *c, uint32_t n, swb_header_t *h)
+{
+    uint64_t key;
+    swbi_mp_int_t v;
+    int rc;
+    if (n == 0)
+        return SWB_E_MISSING_FIELD;
+    if ((rc = read_key(c, &key)) != SWB_OK)
+        return rc;
+    if (key != SWB_F_VERSION)
+        return SWB_E_MALFORMED;
+    if ((rc = swbi_mp_read_int(c, &v)) != SWB_OK)
+        return rc;
+    if (v.neg || v.u != SWB_PROTO_VERSION)
+        return SWB_E_VERSION;
+    h->version = SWB_PROTO_VERSION;
+    if (n > SWB_MAX_FIELDS)
+        return SWB_E_TOO_LARGE;
+    if (n < 2)
+        return SWB_E_MISSING_FIELD;
+    if ((rc = read_key(c, &key)) != SWB_OK)
+        return rc;
+    if (key != SWB_F_CMD)
+        return SWB_E_MALFORMED;
+    if ((rc = swbi_mp_read_int(c, &v)) != SWB_OK)
+        return rc;
+    if (v.neg || v.u < 1 || v.u > SWB_CMD_MAX)
+        return SWB_E_UNKNOWN_CMD;
+    h->cmd = (uint32_t)v.u;
+    h->present = (1u << SWB_F_VERSION) | (1u << SWB_F_CMD);
+    return SWB_OK;
+}
+
+int swb_header_decode(const void *buf, size_t len, swb_header_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (len == 0 || buf == NULL)
+        return SWB_E_TRUNCATED;
+    if (len > SWB_MAX_HEADER)
+        return SWB_E_TOO_LARGE;
+
+    swbi_mp_t c = {(const uint8_t *)buf, (const uint8_t *)buf + len};
+    uint32_t n;
+    int rc = swbi_mp_read_map(&c, &n);
+    if (rc != SWB_OK)
+        return rc == SWB_E_BAD_TYPE ? SWB_E_MALFORMED : rc;
+    if ((rc = read_preamble(&c, n, h)) != SWB_OK)
+        return rc;
+
+    /* Unknown keys are remembered too, so that a duplicate of one is caught like any other. */
+    uint64_t unknown[SWB_MAX_FIELDS];
+    unsigned n_unknown = 0;
+    for (uint32_t i = 2; i < n; i++) {
+        uint64_t key;
+        if ((rc = read_key(&c, &key)) != SWB_OK)
+            return rc;
+        if (key < SWB_F_COUNT_) {
+            if (SWB_HAS(h, key))
+                return SWB_E_MALFORMED;
+            if ((rc = read_field(&c, h, (unsigned)key)) != SWB_OK)
+                return rc;
+            SWB_SET(h, key);
+            continue;
+        }
+        for (unsigned j = 0; j < n_unknown; j++)
+            if (unknown[j] == key)
+                return SWB_E_MALFORMED;
+        unknown[n_unknown++] = key;
+        if ((rc = swbi_mp_skip(&c)) != SWB_OK)
+            return rc;
+    }
+    if (c.p != c.end)
+        return SWB_E_TRAILING;
+    return swbi_header_check_required(h);
+}
