@@ -80,6 +80,14 @@ typedef struct {
     uint32_t max_tasks;           /* tasks known to the broker at once; default 100000 */
     uint32_t no_worker_grace_ms;  /* how long tasks of a service without workers wait for one
                                      to come (back); default 5000 */
+    uint32_t hung_grace_ms;       /* a worker still running a task this long after its
+                                     deadline is killed and restarted; default 1000 */
+    uint32_t restart_backoff_min_ms; /* first restart delay of a crashed child; default 100 */
+    uint32_t restart_backoff_max_ms; /* the delay doubles up to this; default 10000 */
+    uint32_t max_restarts;        /* restarts of one child within restart_period_ms before it
+                                     is given up; default 5 */
+    uint32_t restart_period_ms;   /* default 10000 */
+    uint32_t max_children;        /* default 1024 */
 } swb_broker_opts_t;
 
 /* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
@@ -89,8 +97,14 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts);
 int swb_broker_start(swb_broker_t *b);
 /* Run the broker loop in the calling thread until swb_broker_stop. */
 int swb_broker_run(swb_broker_t *b);
-/* Ask the loop to stop; safe from any thread and from a signal handler. */
+/* Ask the loop to stop now; safe from any thread and from a signal handler. */
 void swb_broker_stop(swb_broker_t *b);
+/* Graceful shutdown, safe from a signal handler: new tasks get SWB_E_SHUTTING_DOWN, accepted
+ * ones run to the end for up to timeout_ms (then fail with it), workers are drained and told
+ * to leave, and the loop ends. Then swb_broker_destroy (or swb_broker_wait) as usual. */
+int swb_broker_shutdown(swb_broker_t *b, int timeout_ms);
+/* Wait for the loop thread (started with swb_broker_start) to end, after a shutdown. */
+int swb_broker_wait(swb_broker_t *b);
 /* Stop, join, end every child (BYE, then SIGKILL after a grace period), reap them, close,
  * unlink our socket files and locks, free. */
 void swb_broker_destroy(swb_broker_t **self_p);
@@ -160,6 +174,10 @@ typedef struct {
 #define SWB_EVENT_READY   2
 #define SWB_EVENT_EXIT    3
 #define SWB_EVENT_LOST    4
+#define SWB_EVENT_RESTART 5 /* text: when and why */
+#define SWB_EVENT_GAVE_UP 6 /* crashed too often: not restarted again */
+#define SWB_EVENT_LIMIT   7 /* killed for a resource or time limit: text says which */
+#define SWB_EVENT_RELOADED 8 /* a reload finished: code 0, or SWB_E_SPAWN if some failed */
 
 /* Release a received message's body. Safe on a zeroed or already closed message. */
 void swb_msg_close(swb_msg_t *m);
@@ -284,6 +302,9 @@ typedef struct {
     uint32_t count;      /* default 1 */
     uint32_t capacity;   /* tasks at once per child; default the plugin's */
     int timeout_ms;      /* wait for the children to be ready; default 10000 */
+    int no_restart;      /* don't restart a child that crashes (default: restart it) */
+    uint32_t mem_limit_mb; /* restart a process child whose RSS passes this; 0 = none */
+    uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none */
 } swb_spawn_opts_t;
 
 typedef struct {
@@ -301,6 +322,13 @@ int swb_spawn(swb_peer_t *parent, const swb_spawn_opts_t *opts, swb_child_t *out
 int swb_kill(swb_peer_t *parent, const char *child, int signal);
 /* Tell a child to leave gracefully (BYE); its EXIT event follows with code 0. */
 int swb_disconnect(swb_peer_t *parent, const char *child);
+/* Replace this parent's children (those of spawn group `group`, or all when NULL) without
+ * downtime: replacements start first, each old child is drained once its replacement is
+ * ready. Waits for the RELOADED event; SWB_E_SPAWN if some could not be replaced. */
+int swb_reload(swb_peer_t *parent, const char *group, int timeout_ms);
+/* Set the number of children in spawn group `group` (the spawn's name, or the plugin's name):
+ * more are started like the first, extra ones are drained and leave. */
+int swb_scale(swb_peer_t *parent, const char *group, uint32_t count);
 /* Wait for the EXIT event of `child` (other messages are kept for recv). */
 int swb_wait_exit(swb_peer_t *parent, const char *child, int *code, int *signal, int timeout_ms);
 

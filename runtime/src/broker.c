@@ -76,6 +76,7 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
     if (!b)
         return SWB_E_NOMEM;
     b->wake[0] = b->wake[1] = -1;
+    b->shutdown_req_ms = -1;
     b->hb_ivl_ms = o.heartbeat_ivl_ms ? o.heartbeat_ivl_ms : 1000;
     b->hb_liveness = o.heartbeat_liveness ? o.heartbeat_liveness : 3;
     b->max_msg = o.max_msg_size ? o.max_msg_size : 16u << 20;
@@ -150,7 +151,8 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
                             .max_attempts = o.max_attempts ? o.max_attempts : 3,
                             .max_services = 1024,
                             .max_tasks = o.max_tasks ? o.max_tasks : 100000,
-                            .no_worker_grace = o.no_worker_grace_ms ? o.no_worker_grace_ms : 5000};
+                            .no_worker_grace = o.no_worker_grace_ms ? o.no_worker_grace_ms : 5000,
+                            .hung_grace = o.hung_grace_ms ? o.hung_grace_ms : 1000};
     if ((rc = dispatch_new(&b->disp, b, &dopt)) != SWB_OK)
         goto fail;
     supervisor_opts_t so = {.zmq_ctx = b->ctx,
@@ -158,7 +160,12 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
                             .endpoint = b->public_ep,
                             .worker_exe = b->worker_exe,
                             .plugin_dir = b->plugin_dir,
-                            .wake_fd = b->wake[1]};
+                            .wake_fd = b->wake[1],
+                            .backoff_min_ms = o.restart_backoff_min_ms,
+                            .backoff_max_ms = o.restart_backoff_max_ms,
+                            .max_restarts = o.max_restarts,
+                            .restart_period_ms = o.restart_period_ms,
+                            .max_children = o.max_children};
     if ((rc = supervisor_new(&b->sup, &so)) != SWB_OK)
         goto fail;
     *out = b;
@@ -248,10 +255,18 @@ int swb_broker_run(swb_broker_t *b)
         for (int i = 2; i < n; i++)
             if (items[i].revents)
                 reap = 1;
+        int req = __atomic_exchange_n(&b->shutdown_req_ms, -1, __ATOMIC_ACQ_REL);
+        if (req >= 0 && !b->shutting_down) {
+            b->shutting_down = 1;
+            b->shutdown_phase = 1;
+            b->shutdown_deadline = b->now_ms + req;
+            swb_log(SWB_LOG_INFO, "broker shutting down (up to %d ms)", req);
+        }
         if (reap)
-            supervisor_reap(b->sup, broker_child_exited, b);
+            supervisor_tick(b->sup, b->now_ms, broker_sup_event, b);
+        broker_shutdown_step(b);
         if (b->now_ms >= next_tick) {
-            supervisor_reap(b->sup, broker_child_exited, b);
+            supervisor_tick(b->sup, b->now_ms, broker_sup_event, b);
             broker_heartbeat(b);
             dispatch_tick(b->disp, b->now_ms);
             next_tick = b->now_ms + tick_ms;
@@ -283,6 +298,29 @@ int swb_broker_start(swb_broker_t *b)
     return SWB_OK;
 }
 
+int swb_broker_shutdown(swb_broker_t *b, int timeout_ms)
+{
+    if (!b)
+        return SWB_E_INVALID;
+    /* Only atomics and write(2): callable from a signal handler. */
+    __atomic_store_n(&b->shutdown_req_ms, timeout_ms < 0 ? 0 : timeout_ms, __ATOMIC_RELEASE);
+    __atomic_store_n(&b->shutdown_asked, 1, __ATOMIC_RELEASE);
+    if (b->wake[1] >= 0) {
+        ssize_t w = write(b->wake[1], "d", 1);
+        (void)w;
+    }
+    return SWB_OK;
+}
+
+int swb_broker_wait(swb_broker_t *b)
+{
+    if (!b || !b->thread_started)
+        return SWB_E_INVALID;
+    pthread_join(b->thread, NULL);
+    b->thread_started = 0;
+    return SWB_OK;
+}
+
 void swb_broker_stop(swb_broker_t *b)
 {
     if (!b)
@@ -294,14 +332,15 @@ void swb_broker_stop(swb_broker_t *b)
     }
 }
 
-/* Tell every peer to leave; children get BYE first so they can finish cleanly. */
-static void say_bye_all(swb_broker_t *b)
+/* Tell our children to leave so they can finish cleanly. Other peers are not told: they
+ * outlive this broker and say HELLO to the next one on the same endpoint. */
+static void say_bye_children(swb_broker_t *b)
 {
     swb_header_t h;
     swb_header_init(&h, SWB_CMD_BYE);
     for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
         reg_peer_t *p = registry_at(b->reg, i);
-        if (!p->used)
+        if (!p->used || !supervisor_has(b->sup, p->name))
             continue;
         swbi_rid_t r = {p->rid, p->rid_len};
         swbi_send(b->router, &r, &h, NULL, ZMQ_DONTWAIT);
@@ -314,11 +353,13 @@ void swb_broker_destroy(swb_broker_t **self_p)
         return;
     swb_broker_t *b = *self_p;
     if (b->thread_started) {
-        swb_broker_stop(b);
+        /* After swb_broker_shutdown the loop ends by itself once its work is done. */
+        if (!__atomic_load_n(&b->shutdown_asked, __ATOMIC_ACQUIRE))
+            swb_broker_stop(b);
         pthread_join(b->thread, NULL);
     }
     if (b->router && b->reg)
-        say_bye_all(b);
+        say_bye_children(b);
     supervisor_destroy(&b->sup, 2000);
     if (b->router)
         zmq_close(b->router);
@@ -330,6 +371,7 @@ void swb_broker_destroy(swb_broker_t **self_p)
         free_endpoints(b);
     if (b->private_dir[0])
         rmdir(b->private_dir);
+    broker_reload_free(b);
     dispatch_destroy(&b->disp);
     registry_destroy(&b->reg);
     if (b->wake[0] >= 0)

@@ -21,7 +21,10 @@ typedef struct {
     uint64_t undeliverable;
     uint64_t peers_joined, peers_left, peers_lost;
     uint64_t children_started, children_exited;
+    uint64_t restarts, gave_up, limit_kills, hung_kills, reloads;
 } broker_counters_t;
+
+typedef struct reload reload_t;
 
 struct swb_broker {
     void *ctx;
@@ -45,6 +48,11 @@ struct swb_broker {
     supervisor_t *sup;
     dispatch_t *disp;
     int shutting_down; /* new tasks get `shutting down` */
+    int shutdown_phase; /* 1 finishing tasks, 2 children leaving, 3 done */
+    int64_t shutdown_deadline;
+    int shutdown_req_ms; /* atomic: set (signal-safe) by swb_broker_shutdown; -1 none */
+    int shutdown_asked;  /* atomic */
+    reload_t *reload;    /* the reload in progress, if any */
     uint64_t name_seq;
     int64_t started_ms;
     int64_t now_ms; /* refreshed once per loop turn */
@@ -61,8 +69,25 @@ void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *
 void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event);
 /* Heartbeats out, dead peers out. */
 void broker_heartbeat(swb_broker_t *b);
-/* A child ended: tell its parent, drop its peer. */
-void broker_child_exited(void *arg, const child_info_t *info);
+/* Send a message to a registered peer (errors counted on the peer). */
+void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, zmq_msg_t *body);
+/* RESULT (code 0) with a body to a peer. */
+void broker_reply(swb_broker_t *b, reg_peer_t *to, uint64_t id, const void *body, size_t len);
+/* EVENT to a parent (by name; nothing when it is not connected). */
+void broker_event(swb_broker_t *b, const char *parent, int event, const char *name, int pid,
+                  int code, int sig, const char *text);
+/* The supervisor's events (sup_event_fn). */
+void broker_sup_event(void *arg, int event, const child_info_t *info, const char *text);
+/* A child said HELLO (reload waits for this). */
+void broker_child_ready(swb_broker_t *b, reg_peer_t *p);
+/* A worker holds a task past its deadline: kill it if it is a process child of ours. */
+void broker_worker_hung(swb_broker_t *b, reg_peer_t *w, const char *why);
+void broker_reload_free(swb_broker_t *b);
+void broker_shutdown_step(swb_broker_t *b);
+void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
+void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
+void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
+void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
 /* Encode the STATS body into a malloc'd buffer. */
 int broker_stats_encode(swb_broker_t *b, char **out, size_t *len);
 

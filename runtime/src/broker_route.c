@@ -34,43 +34,18 @@ void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *
         b->n.undeliverable++;
 }
 
-static void send_to_peer(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, zmq_msg_t *body)
+void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, zmq_msg_t *body)
 {
     swbi_rid_t r = {p->rid, p->rid_len};
     if (swbi_send(b->router, &r, h, body, ZMQ_DONTWAIT) == 0) {
         p->last_sent_ms = b->now_ms;
         p->msgs_out++;
-    } else {
-        p->send_failures++;
-    }
-}
-
-static void send_event(swb_broker_t *b, const char *parent, int event, const char *name, int pid,
-                       int code, int sig)
-{
-    if (!parent || !*parent)
         return;
-    reg_peer_t *pp = registry_by_name(b->reg, parent, strlen(parent));
-    if (!pp)
-        return;
-    swb_header_t h;
-    swb_header_init(&h, SWB_CMD_EVENT);
-    SWB_SET(&h, SWB_F_EVENT);
-    h.event = (uint32_t)event;
-    swb_header_set_str(&h, SWB_F_NAME, name);
-    if (pid > 0) {
-        SWB_SET(&h, SWB_F_PID);
-        h.pid = (uint32_t)pid;
     }
-    if (event == SWB_EV_EXIT) {
-        SWB_SET(&h, SWB_F_CODE);
-        h.code = code;
-        if (sig) {
-            SWB_SET(&h, SWB_F_SIGNAL);
-            h.signal = (uint32_t)sig;
-        }
-    }
-    send_to_peer(b, pp, &h, NULL);
+    p->send_failures++;
+    /* Its connection is gone (closed, or cut by ZMTP heartbeats): so is the peer. */
+    if (errno == EHOSTUNREACH)
+        broker_drop_peer(b, p, SWB_EV_LOST);
 }
 
 void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
@@ -78,22 +53,10 @@ void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
     if (!p || !p->used)
         return;
     if (event)
-        send_event(b, p->parent, event, p->name, p->pid, 0, 0);
+        broker_event(b, p->parent, event, p->name, p->pid, 0, 0, NULL);
     swb_log(SWB_LOG_DEBUG, "peer %s left", p->name);
     dispatch_worker_gone(b->disp, p); /* its tasks go to other workers or end */
     registry_remove(b->reg, p);
-}
-
-void broker_child_exited(void *arg, const child_info_t *info)
-{
-    swb_broker_t *b = arg;
-    b->n.children_exited++;
-    reg_peer_t *p = registry_by_name(b->reg, info->name, strlen(info->name));
-    if (p && p->pid == info->pid)
-        broker_drop_peer(b, p, 0);
-    send_event(b, info->parent, SWB_EV_EXIT, info->name, info->pid, info->code, info->signal);
-    swb_log(SWB_LOG_INFO, "child %s (pid %d) exited: code %d signal %d", info->name, info->pid,
-            info->code, info->signal);
 }
 
 static void assign_name(swb_broker_t *b, const swb_header_t *h, char *out)
@@ -175,9 +138,10 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         SWB_SET(&w, SWB_F_ID);
         w.id = h->id;
     }
-    send_to_peer(b, p, &w, NULL);
+    broker_send_to(b, p, &w, NULL);
     dispatch_worker_join(b->disp, p);
-    send_event(b, p->parent, SWB_EV_READY, p->name, p->pid, 0, 0);
+    broker_event(b, p->parent, SWB_EV_READY, p->name, p->pid, 0, 0, NULL);
+    broker_child_ready(b, p);
     swb_log(SWB_LOG_DEBUG, "peer %s joined (kind %d, pid %d)", p->name, p->kind, p->pid);
 }
 
@@ -266,8 +230,7 @@ static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         broker_error(b, rid, SWB_E_NO_SERVICE, "no peer serves that group", h->id, target);
 }
 
-static void reply_result(swb_broker_t *b, reg_peer_t *to, uint64_t id, const void *body,
-                         size_t len)
+void broker_reply(swb_broker_t *b, reg_peer_t *to, uint64_t id, const void *body, size_t len)
 {
     swb_header_t r;
     swb_header_init(&r, SWB_CMD_RESULT);
@@ -290,140 +253,8 @@ static void on_stats(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         broker_error(b, rid, rc, NULL, h->id, NULL);
         return;
     }
-    reply_result(b, from, h->id, buf, len);
+    broker_reply(b, from, h->id, buf, len);
     free(buf);
-}
-
-/* Encode [[name, pid], ...] without msgpack-c: a tiny fixed shape. */
-static size_t pack_children(unsigned char *out, const child_info_t *kids, uint32_t n)
-{
-    size_t o = 0;
-    out[o++] = 0xdc; /* array16 */
-    out[o++] = (unsigned char)(n >> 8);
-    out[o++] = (unsigned char)n;
-    for (uint32_t i = 0; i < n; i++) {
-        size_t nl = strlen(kids[i].name);
-        out[o++] = 0x92;
-        out[o++] = 0xd9; /* str8 */
-        out[o++] = (unsigned char)nl;
-        memcpy(out + o, kids[i].name, nl);
-        o += nl;
-        uint32_t pid = (uint32_t)kids[i].pid;
-        out[o++] = 0xce; /* uint32 */
-        out[o++] = (unsigned char)(pid >> 24);
-        out[o++] = (unsigned char)(pid >> 16);
-        out[o++] = (unsigned char)(pid >> 8);
-        out[o++] = (unsigned char)pid;
-    }
-    return o;
-}
-
-#define SPAWN_MAX 256
-
-static void on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
-                     const swb_header_t *h)
-{
-    if (h->count == 0 || h->count > SPAWN_MAX) {
-        broker_error(b, rid, SWB_E_BAD_VALUE, "count must be 1..256", h->id, NULL);
-        return;
-    }
-    char plugin[SWB_MAX_TEXT + 1], base[SWB_MAX_NAME + 1] = "";
-    swbi_str_copy(plugin, sizeof plugin, h->plugin);
-    if (SWB_HAS(h, SWB_F_NAME))
-        swbi_str_copy(base, sizeof base, h->name);
-    static child_info_t kids[SPAWN_MAX];
-    uint32_t started = 0;
-    int rc = SWB_OK;
-    for (uint32_t i = 0; i < h->count && rc == SWB_OK; i++) {
-        char name[SWB_MAX_NAME + 1];
-        if (base[0] && h->count == 1)
-            snprintf(name, sizeof name, "%s", base);
-        else if (base[0])
-            snprintf(name, sizeof name, "%.56s-%u", base, i);
-        else {
-            /* Plugin names may be paths: use the file's stem. */
-            const char *stem = strrchr(plugin, '/');
-            stem = stem ? stem + 1 : plugin;
-            char st[40];
-            snprintf(st, sizeof st, "%s", stem);
-            char *dot = strchr(st, '.');
-            if (dot)
-                *dot = '\0';
-            do {
-                snprintf(name, sizeof name, "%s-%llu", st, (unsigned long long)++b->name_seq);
-            } while (registry_by_name(b->reg, name, strlen(name)) || supervisor_has(b->sup, name));
-        }
-        if (registry_by_name(b->reg, name, strlen(name)) || supervisor_has(b->sup, name)) {
-            rc = SWB_E_NAME_TAKEN;
-            broker_error(b, rid, rc, "a child or peer already has that name", h->id, name);
-            break;
-        }
-        spawn_req_t req = {.parent = from->name,
-                           .plugin = plugin,
-                           .name = name,
-                           .mode = (int)h->mode,
-                           .capacity = SWB_HAS(h, SWB_F_CAPACITY) ? h->capacity : 0};
-        rc = supervisor_spawn(b->sup, &req, &kids[started]);
-        if (rc == SWB_OK) {
-            started++;
-            b->n.children_started++;
-        } else {
-            char text[SWB_MAX_TEXT];
-            snprintf(text, sizeof text, "could not start %s: %s", plugin,
-                     rc == SWB_E_PLUGIN ? "plugin not found" : swb_strerror(rc));
-            broker_error(b, rid, rc, text, h->id, name);
-        }
-    }
-    if (rc != SWB_OK) {
-        /* All or nothing: stop the ones already started. Their EXIT events still come. */
-        for (uint32_t i = 0; i < started; i++)
-            supervisor_kill(b->sup, kids[i].name, SIGKILL);
-        return;
-    }
-    static unsigned char out[3 + SPAWN_MAX * (2 + 2 + SWB_MAX_NAME + 5)];
-    size_t len = pack_children(out, kids, started);
-    reply_result(b, from, h->id, out, len);
-}
-
-static void on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
-                    const swb_header_t *h)
-{
-    char name[SWB_MAX_NAME + 1];
-    swbi_str_copy(name, sizeof name, h->name);
-    const child_info_t *c = supervisor_find(b->sup, name);
-    /* Only a child's own parent may kill it. */
-    if (!c || strcmp(c->parent, from->name) != 0) {
-        broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no child of yours has that name", h->id,
-                     name);
-        return;
-    }
-    reg_peer_t *p = registry_by_name(b->reg, name, strlen(name));
-    swb_header_t bye;
-    swb_header_init(&bye, SWB_CMD_BYE);
-    if (!SWB_HAS(h, SWB_F_SIGNAL)) {
-        /* No signal: disconnect, like Node's child.disconnect(). The child leaves on BYE and
-         * its EXIT event (code 0) follows. */
-        if (!p) {
-            broker_error(b, rid, SWB_E_UNKNOWN_PEER, "child is not connected", h->id, name);
-            return;
-        }
-        send_to_peer(b, p, &bye, NULL);
-        if (h->id)
-            reply_result(b, from, h->id, NULL, 0);
-        return;
-    }
-    int sig = (int)h->signal;
-    if (sig <= 0 || sig >= 65) {
-        broker_error(b, rid, SWB_E_BAD_VALUE, "no such signal", h->id, name);
-        return;
-    }
-    if (c->mode == SWB_SPAWN_THREAD && p)
-        send_to_peer(b, p, &bye, NULL); /* wakes its loop; the stop flag ends it */
-    int rc = supervisor_kill(b->sup, name, sig);
-    if (rc != SWB_OK)
-        broker_error(b, rid, rc, NULL, h->id, name);
-    else if (h->id)
-        reply_result(b, from, h->id, NULL, 0);
 }
 
 static void on_bye(swb_broker_t *b, reg_peer_t *from)
@@ -457,10 +288,16 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
         on_stats(b, rid, from, h);
         break;
     case SWB_CMD_SPAWN:
-        on_spawn(b, rid, from, h);
+        broker_on_spawn(b, rid, from, h);
         break;
     case SWB_CMD_KILL:
-        on_kill(b, rid, from, h);
+        broker_on_kill(b, rid, from, h);
+        break;
+    case SWB_CMD_RELOAD:
+        broker_on_reload(b, rid, from, h);
+        break;
+    case SWB_CMD_SCALE:
+        broker_on_scale(b, rid, from, h);
         break;
     case SWB_CMD_TASK:
         dispatch_task(b->disp, rid, from, h, body, has_body);
@@ -472,8 +309,10 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
         dispatch_cancel(b->disp, rid, from, h);
         break;
     case SWB_CMD_CREDIT:
-        if (SWB_HAS(h, SWB_F_LOAD))
-            dispatch_worker_load(b->disp, from, h->load);
+        /* credit is the worker's capacity from now on (0 pauses it); the broker counts
+         * tasks in flight itself, so there is no race over free slots. */
+        from->capacity = h->credit;
+        dispatch_worker_load(b->disp, from, SWB_HAS(h, SWB_F_LOAD) ? h->load : from->load);
         break;
     case SWB_CMD_BYE:
         on_bye(b, from);
@@ -496,16 +335,20 @@ void broker_heartbeat(swb_broker_t *b)
         reg_peer_t *p = registry_at(b->reg, i);
         if (!p->used)
             continue;
-        if (b->now_ms - p->last_seen_ms > dead_after) {
+        /* Workers heartbeat from their host's I/O thread, so silence means stopped or hung.
+         * A client's application may simply be busy elsewhere (a parent computing, a program
+         * between calls): clients are judged by their connection instead, which ZMTP
+         * heartbeats keep honest, and a send to a closed one fails below. */
+        if (p->kind != SWB_KIND_CLIENT && b->now_ms - p->last_seen_ms > dead_after) {
             swb_log(SWB_LOG_INFO, "peer %s missed its heartbeats", p->name);
             b->n.peers_lost++;
             const child_info_t *c = supervisor_find(b->sup, p->name);
             if (c && c->mode == SWB_SPAWN_PROCESS && c->pid == p->pid)
-                supervisor_kill(b->sup, p->name, SIGKILL); /* hung: its EXIT follows */
+                supervisor_kill(b->sup, p->name, SIGKILL, 1); /* hung: EXIT, then restart */
             broker_drop_peer(b, p, SWB_EV_LOST);
             continue;
         }
         if (b->now_ms - p->last_sent_ms >= (int64_t)b->hb_ivl_ms)
-            send_to_peer(b, p, &hb, NULL);
+            broker_send_to(b, p, &hb, NULL);
     }
 }

@@ -540,6 +540,13 @@ void dispatch_tick(dispatch_t *d, int64_t now)
     while (d->n_dl && d->dl[0].at <= now) {
         deadline_t e = dl_pop(d);
         task_t *t = task_find(d, e.id);
+        if (t && t->finished && t->worker && t->kill_at == e.at) {
+            /* Told to stop at its deadline and still holding the slot: hung. */
+            char why[96];
+            snprintf(why, sizeof why, "task ran %u ms past its deadline", d->o.hung_grace);
+            broker_worker_hung(d->b, t->worker, why);
+            continue;
+        }
         if (!t || t->finished || t->deadline != e.at)
             continue;
         if (t->qpos >= 0) {
@@ -552,6 +559,8 @@ void dispatch_tick(dispatch_t *d, int64_t now)
             c.id = t->id;
             swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
             swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+            t->kill_at = now + d->o.hung_grace;
+            dl_push(d, t->kill_at, t->id);
             finish(d, t, SWB_E_DEADLINE, "deadline passed while running", NULL);
         }
     }

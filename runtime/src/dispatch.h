@@ -19,6 +19,8 @@ typedef struct {
     uint32_t max_tasks;       /* all tasks known to the broker (queued + running) */
     uint32_t no_worker_grace; /* ms a service may be without workers before its queued
                                  tasks fail with `no such service` */
+    uint32_t hung_grace;      /* ms a worker may keep a task past its deadline before it is
+                                 killed (process children) */
 } dispatch_opts_t;
 
 int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o);

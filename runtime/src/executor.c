@@ -166,7 +166,7 @@ void swb_ctx_set_load(swb_ctx_t *c, uint32_t permille)
     swb_header_t h;
     swb_header_init(&h, SWB_CMD_CREDIT);
     SWB_SET(&h, SWB_F_CREDIT);
-    h.credit = 0; /* the broker counts slots itself; this report is about load */
+    h.credit = c->host->capacity; /* unchanged: this report is about load */
     SWB_SET(&h, SWB_F_LOAD);
     h.load = permille > 1000 ? 1000 : permille;
     __atomic_store_n(&c->host->load, h.load, __ATOMIC_RELAXED);

@@ -66,6 +66,18 @@ int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *o, swb_child_t *out, size_t
         SWB_SET(&h, SWB_F_CAPACITY);
         h.capacity = o->capacity;
     }
+    if (o->no_restart) {
+        SWB_SET(&h, SWB_F_RESTART);
+        h.restart = SWB_RESTART_NEVER;
+    }
+    if (o->mem_limit_mb) {
+        SWB_SET(&h, SWB_F_MEM_LIMIT);
+        h.mem_limit_mb = o->mem_limit_mb;
+    }
+    if (o->cpu_limit_s) {
+        SWB_SET(&h, SWB_F_CPU_LIMIT);
+        h.cpu_limit_s = o->cpu_limit_s;
+    }
     int rc = peeri_send(p, &h, NULL, 0);
     if (rc != SWB_OK)
         return rc;
@@ -186,4 +198,56 @@ int swb_wait_exit(swb_peer_t *p, const char *child, int *code, int *sig, int tim
         }
         peeri_stash(p, &m);
     }
+}
+
+int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
+{
+    if (!p || (group && strlen(group) > SWB_MAX_NAME))
+        return SWB_E_INVALID;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_RELOAD);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = peeri_next_id(p);
+    if (group && *group)
+        swb_header_set_str(&h, SWB_F_NAME, group);
+    int rc = peeri_send(p, &h, NULL, 0);
+    if (rc != SWB_OK)
+        return rc;
+    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    swb_msg_t m = {0};
+    rc = peeri_wait_reply(p, h.id, &m, timeout_ms);
+    swb_msg_close(&m);
+    if (rc != SWB_OK)
+        return rc;
+    for (;;) {
+        rc = peeri_read(p, &m, deadline);
+        if (rc != SWB_OK)
+            return rc;
+        if (m.type == SWB_MSG_EVENT && m.event == SWB_EVENT_RELOADED) {
+            rc = m.code;
+            swb_msg_close(&m);
+            return rc;
+        }
+        peeri_stash(p, &m);
+    }
+}
+
+int swb_scale(swb_peer_t *p, const char *group, uint32_t count)
+{
+    if (!p || !group || !*group || strlen(group) > SWB_MAX_NAME)
+        return SWB_E_INVALID;
+    swb_header_t h;
+    swb_header_init(&h, SWB_CMD_SCALE);
+    SWB_SET(&h, SWB_F_ID);
+    h.id = peeri_next_id(p);
+    swb_header_set_str(&h, SWB_F_NAME, group);
+    SWB_SET(&h, SWB_F_COUNT);
+    h.count = count;
+    int rc = peeri_send(p, &h, NULL, 0);
+    if (rc != SWB_OK)
+        return rc;
+    swb_msg_t m = {0};
+    rc = peeri_wait_reply(p, h.id, &m, 10000);
+    swb_msg_close(&m);
+    return rc;
 }

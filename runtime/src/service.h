@@ -24,6 +24,7 @@ typedef struct task {
     int32_t priority;
     int finished;     /* the client has its answer; the worker still owes one */
     int64_t deadline; /* absolute ms, 0 = none */
+    int64_t kill_at;  /* past its deadline: when its worker is declared hung */
     int64_t submitted_us;
     uint64_t seq;
     int32_t qpos; /* index in the service queue, -1 when not queued */

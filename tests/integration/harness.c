@@ -5,12 +5,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "harness.h"
 
@@ -76,11 +79,20 @@ void harness_rmdir(harness_t *h)
 
 int harness_broker(harness_t *h, uint32_t hb_ms)
 {
+    swb_broker_opts_t o = {.heartbeat_ivl_ms = hb_ms};
+    return harness_broker_with(h, &o);
+}
+
+int harness_broker_with(harness_t *h, const swb_broker_opts_t *opts)
+{
     const char *eps[] = {h->endpoint};
-    swb_broker_opts_t o = {.endpoints = eps,
-                           .n_endpoints = 1,
-                           .heartbeat_ivl_ms = hb_ms ? hb_ms : 200,
-                           .heartbeat_liveness = 3};
+    swb_broker_opts_t o = *opts;
+    o.endpoints = eps;
+    o.n_endpoints = 1;
+    if (!o.heartbeat_ivl_ms)
+        o.heartbeat_ivl_ms = 200;
+    if (!o.heartbeat_liveness)
+        o.heartbeat_liveness = 3;
     int rc = swb_broker_new(&h->broker, &o);
     if (rc == SWB_OK)
         rc = swb_broker_start(h->broker);
@@ -251,4 +263,122 @@ int wait_until(int (*cond)(void *), void *arg, int timeout_ms)
         nanosleep(&ts, NULL);
     }
     return cond(arg);
+}
+
+int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+extern char **environ;
+
+int harness_start_worker(const char *endpoint, const char *name, const char *plugin)
+{
+    char *argv[] = {SWB_BIN_DIR "/swb-worker",
+                    "--endpoint",
+                    (char *)endpoint,
+                    "--name",
+                    (char *)name,
+                    "--plugin",
+                    (char *)plugin,
+                    NULL};
+    pid_t pid;
+    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+        return -1;
+    return (int)pid;
+}
+
+void harness_kill_reap(int pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+int unpack_map_str(const void *body, size_t len, const char *k, char *buf, size_t cap)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = -1;
+    if (body && msgpack_unpack_next(&u, body, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < u.data.via.map.size && rc; i++) {
+            msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen(k) &&
+                !memcmp(kv->key.via.str.ptr, k, strlen(k)) && kv->val.type == MSGPACK_OBJECT_STR &&
+                kv->val.via.str.size < cap) {
+                memcpy(buf, kv->val.via.str.ptr, kv->val.via.str.size);
+                buf[kv->val.via.str.size] = '\0';
+                rc = 0;
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+void *raw_dealer(void **ctx, const char *endpoint)
+{
+    *ctx = zmq_ctx_new();
+    void *s = *ctx ? zmq_socket(*ctx, ZMQ_DEALER) : NULL;
+    if (!s)
+        return NULL;
+    int zero = 0, ivl = 50;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    if (zmq_connect(s, endpoint) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void raw_close(void **ctx, void **sock)
+{
+    if (*sock)
+        zmq_close(*sock);
+    if (*ctx)
+        zmq_ctx_term(*ctx);
+    *sock = *ctx = NULL;
+}
+
+int raw_send_frames(void *sock, const void *const *frames, const size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (zmq_send(sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
+            return -1;
+    return 0;
+}
+
+int raw_send_header(void *sock, const swb_header_t *h, const void *body, size_t len)
+{
+    unsigned char buf[SWB_MAX_HEADER];
+    size_t n = 0;
+    if (swb_header_encode(h, buf, sizeof buf, &n) != SWB_OK)
+        return -1;
+    const void *frames[] = {buf, body};
+    size_t lens[] = {n, len};
+    return raw_send_frames(sock, frames, lens, body ? 2 : 1);
+}
+
+int raw_recv(void *sock, swb_header_t *h, unsigned char *buf, size_t cap, int timeout_ms)
+{
+    zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return SWB_E_TIMEOUT;
+    int n = zmq_recv(sock, buf, cap, 0);
+    if (n < 0)
+        return SWB_E_TIMEOUT;
+    int more = 0;
+    size_t sz = sizeof more;
+    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+        char drop[16];
+        if (zmq_recv(sock, drop, sizeof drop, 0) < 0)
+            break;
+    }
+    return swb_header_decode(buf, (size_t)n < cap ? (size_t)n : cap, h);
 }

@@ -10,7 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swb_proto.h"
 #include "switchboard.h"
+
+/* Full path of a test-only plugin built from tests/plugins/<name>.c. */
+#define TEST_PLUGIN(name) SWB_TEST_PLUGIN_DIR "/" name ".so"
 
 typedef struct {
     char dir[128];      /* private 0700 directory for sockets */
@@ -54,5 +58,34 @@ int recv_type(swb_peer_t *p, swb_msg_t *m, int type, int timeout_ms, int *skippe
 int pid_alive(int pid);
 /* Poll until cond() is true or timeout; returns 1 when true. */
 int wait_until(int (*cond)(void *), void *arg, int timeout_ms);
+
+/* Monotonic milliseconds. */
+int64_t now_ms(void);
+
+/* Start a broker on h->endpoint with options `o` (its endpoints are replaced by
+ * h->endpoint; a zero heartbeat becomes 200 ms, liveness 3). */
+int harness_broker_with(harness_t *h, const swb_broker_opts_t *o);
+
+/* Start build/bin/swb-worker as an independent process (no parent) serving `plugin` under
+ * `name` on `endpoint`. Returns its pid, or -1. */
+int harness_start_worker(const char *endpoint, const char *name, const char *plugin);
+/* SIGKILL and reap a process this test started; tolerates pid <= 0. */
+void harness_kill_reap(int pid);
+
+/* Read string key k of a msgpack map body into buf; returns 0 on success. */
+int unpack_map_str(const void *body, size_t len, const char *k, char *buf, size_t cap);
+
+/* A raw ZeroMQ DEALER on `endpoint` (its own context in *ctx), for speaking the wire protocol
+ * by hand. raw_close closes both and tolerates NULLs. */
+void *raw_dealer(void **ctx, const char *endpoint);
+void raw_close(void **ctx, void **sock);
+/* Send frames as given: n frames of lens[i] bytes. Returns 0 or -1. */
+int raw_send_frames(void *sock, const void *const *frames, const size_t *lens, size_t n);
+/* Encode `h` and send it, with a body frame when body is non-NULL. */
+int raw_send_header(void *sock, const swb_header_t *h, const void *body, size_t len);
+/* Receive one message, keep its header frame in buf (cap bytes) and decode it into *h (strings
+ * borrow from buf); other frames are dropped. Returns SWB_OK, SWB_E_TIMEOUT or the decode
+ * error. */
+int raw_recv(void *sock, swb_header_t *h, unsigned char *buf, size_t cap, int timeout_ms);
 
 #endif

@@ -1,0 +1,356 @@
+/*
+ * Supervision through a real broker: restart after a crash with backoff, giving up on a crash
+ * loop, heartbeat loss, hung tasks, memory limits, graceful shutdown with tasks in flight,
+ * zero-downtime reload and scaling under load.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "swb_test.h"
+
+#define TP(name) SWB_TEST_PLUGIN_DIR "/" name ".so"
+
+static int setup_fast(void **state)
+{
+    harness_t *h = calloc(1, sizeof *h);
+    if (!h || harness_dir(h) != 0)
+        return -1;
+    const char *eps[] = {h->endpoint};
+    swb_broker_opts_t o = {.endpoints = eps,
+                           .n_endpoints = 1,
+                           .heartbeat_ivl_ms = 200,
+                           .restart_backoff_min_ms = 50,
+                           .restart_backoff_max_ms = 400,
+                           .max_restarts = 3,
+                           .restart_period_ms = 10000,
+                           .hung_grace_ms = 300};
+    if (swb_broker_new(&h->broker, &o) != SWB_OK || swb_broker_start(h->broker) != SWB_OK)
+        return -1;
+    h->parent = harness_client(h, "test-parent");
+    *state = h;
+    return h->parent ? 0 : -1;
+}
+
+#define SWB_ST(name) cmocka_unit_test_setup_teardown(name, setup_fast, harness_teardown)
+
+/* Wait for EVENT `ev` about `name` (any child when NULL); other messages are dropped. */
+static int wait_event(swb_peer_t *p, int ev, const char *name, swb_msg_t *m, int timeout_ms)
+{
+    int64_t left = timeout_ms;
+    while (left > 0) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = recv_type(p, m, SWB_MSG_EVENT, (int)left, NULL);
+        if (rc != SWB_OK)
+            return rc;
+        if (m->event == ev && (!name || !strcmp(m->name, name)))
+            return SWB_OK;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        left -= (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    }
+    return SWB_E_TIMEOUT;
+}
+
+static swb_child_t spawn1(harness_t *h, const char *plugin, const swb_spawn_opts_t *extra)
+{
+    swb_spawn_opts_t o = extra ? *extra : (swb_spawn_opts_t){0};
+    o.plugin = plugin;
+    swb_child_t c = {0};
+    size_t n = 0;
+    assert_int_equal(swb_spawn(h->parent, &o, &c, 1, &n), SWB_OK);
+    return c;
+}
+
+static void call_sum_ok(swb_peer_t *p)
+{
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 20, "b", 22);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(p, "sum", body, len, 5000, &r), SWB_OK);
+    int64_t v = 0;
+    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &v), 0);
+    assert_int_equal(v, 42);
+    swb_msg_close(&r);
+    free(body);
+}
+
+static void test_killed_worker_is_restarted_and_serves_again(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c = spawn1(h, "sum", NULL);
+    assert_int_equal(kill(c.pid, SIGKILL), 0);
+    swb_msg_t m = {0};
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_EXIT, c.name, &m, 5000), SWB_OK);
+    assert_int_equal(m.signal, SIGKILL);
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_RESTART, c.name, &m, 5000), SWB_OK);
+    assert_non_null(strstr(m.text, "restarting in"));
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_READY, c.name, &m, 5000), SWB_OK);
+    assert_int_not_equal(m.pid, c.pid); /* a new process under the same name */
+    assert_true(pid_alive(m.pid));
+    swb_msg_close(&m);
+    call_sum_ok(h->parent);
+}
+
+static void test_crash_loop_is_given_up_after_the_intensity_limit(void **state)
+{
+    harness_t *h = *state;
+    setenv("SWB_TEST_CRASH_MS", "100", 1);
+    swb_child_t c = spawn1(h, TP("crashy"), NULL);
+    int restarts = 0;
+    swb_msg_t m = {0};
+    for (;;) {
+        assert_int_equal(recv_type(h->parent, &m, SWB_MSG_EVENT, 10000, NULL), SWB_OK);
+        if (strcmp(m.name, c.name) != 0)
+            continue;
+        if (m.event == SWB_EVENT_RESTART)
+            restarts++;
+        if (m.event == SWB_EVENT_GAVE_UP)
+            break;
+    }
+    assert_int_equal(restarts, 3); /* max_restarts of this broker */
+    assert_non_null(strstr(m.text, "given up"));
+    swb_msg_close(&m);
+    /* Nothing is left running under that name. */
+    assert_int_equal(swb_kill(h->parent, c.name, SIGKILL), SWB_E_UNKNOWN_PEER);
+}
+
+static void test_poison_task_fails_after_its_retries(void **state)
+{
+    harness_t *h = *state;
+    setenv("SWB_TEST_CRASH_MS", "0", 1); /* crash only on tasks */
+    spawn1(h, TP("crashy"), NULL);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(h->parent, "crashy", NULL, 0, 20000, &r), SWB_E_WORKER_LOST);
+    assert_non_null(strstr(r.text, "attempts"));
+    swb_msg_close(&r);
+}
+
+static void test_stopped_worker_is_replaced_and_its_task_retried(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c = spawn1(h, "sleep", NULL);
+    size_t len;
+    void *body = pack_map_int(&len, "ms", 300);
+    uint64_t id;
+    assert_int_equal(swb_submit(h->parent, "sleep", body, len, NULL, &id), SWB_OK);
+    free(body);
+    /* Let it start the task, then freeze it. */
+    void *st = NULL;
+    size_t stlen;
+    assert_int_equal(swb_peer_stats(h->parent, &st, &stlen, 2000), SWB_OK);
+    free(st);
+    assert_int_equal(kill(c.pid, SIGSTOP), 0);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait(h->parent, id, &r, 10000), SWB_OK);
+    assert_int_equal(r.attempt, 2); /* run again by the replacement */
+    swb_msg_close(&r);
+    assert_false(pid_alive(c.pid));
+}
+
+static void test_task_past_its_deadline_gets_the_hung_worker_replaced(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c = spawn1(h, TP("hang"), NULL);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(h->parent, "hang", NULL, 0, 200, &r), SWB_E_DEADLINE);
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_LIMIT, c.name, &r, 5000), SWB_OK);
+    assert_non_null(strstr(r.text, "deadline"));
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_EXIT, c.name, &r, 5000), SWB_OK);
+    assert_int_equal(r.signal, SIGKILL);
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_READY, c.name, &r, 5000), SWB_OK);
+    assert_int_not_equal(r.pid, c.pid);
+    swb_msg_close(&r);
+}
+
+static void test_memory_limit_triggers_a_restart(void **state)
+{
+    harness_t *h = *state;
+    swb_spawn_opts_t o = {.mem_limit_mb = 64};
+    swb_child_t c = spawn1(h, TP("hog"), &o);
+    size_t len;
+    void *body = pack_map_int(&len, "mb", 200);
+    uint64_t id;
+    assert_int_equal(swb_submit(h->parent, "hog", body, len, NULL, &id), SWB_OK);
+    free(body);
+    swb_msg_t m = {0};
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_LIMIT, c.name, &m, 10000), SWB_OK);
+    assert_non_null(strstr(m.text, "memory"));
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_RESTART, c.name, &m, 5000), SWB_OK);
+    swb_msg_close(&m);
+}
+
+static void test_graceful_shutdown_finishes_tasks_and_leaves_nothing(void **state)
+{
+    harness_t *h = *state;
+    swb_spawn_opts_t o = {.count = 2};
+    swb_child_t kids[2];
+    size_t n = 0;
+    o.plugin = "sleep";
+    assert_int_equal(swb_spawn(h->parent, &o, kids, 2, &n), SWB_OK);
+    uint64_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        void *body = pack_map_int(&len, "ms", 300);
+        assert_int_equal(swb_submit(h->parent, "sleep", body, len, NULL, &ids[i]), SWB_OK);
+        free(body);
+    }
+    void *st = NULL;
+    size_t stlen;
+    assert_int_equal(swb_peer_stats(h->parent, &st, &stlen, 2000), SWB_OK); /* both started */
+    free(st);
+    assert_int_equal(swb_broker_shutdown(h->broker, 5000), SWB_OK);
+    swb_msg_t r = {0};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(swb_wait(h->parent, ids[i], &r, 5000), SWB_OK);
+    /* Accepted work finished; new work is refused. */
+    assert_int_equal(swb_call(h->parent, "sleep", NULL, 0, 2000, &r), SWB_E_SHUTTING_DOWN);
+    swb_msg_close(&r);
+    swb_peer_destroy(&h->parent);
+    assert_int_equal(swb_broker_wait(h->broker), SWB_OK);
+    for (int i = 0; i < 2; i++)
+        assert_false(pid_alive(kids[i].pid));
+    swb_broker_destroy(&h->broker);
+    char path[300];
+    snprintf(path, sizeof path, "%s/broker.sock", h->dir);
+    struct stat sb;
+    assert_int_not_equal(stat(path, &sb), 0); /* the socket file is gone */
+}
+
+typedef struct {
+    harness_t *h;
+    int n, ok, failed;
+} load_t;
+
+/* A steady stream of tasks from a second client, 16 in flight, until n have ended. */
+static void *load_main(void *arg)
+{
+    load_t *l = arg;
+    swb_peer_t *c = harness_client(l->h, "load");
+    if (!c)
+        return NULL;
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 1, "b", 2);
+    int sent = 0, ended = 0;
+    swb_msg_t r = {0};
+    while (ended < l->n) {
+        while (sent < l->n && sent - ended < 16 &&
+               swb_submit(c, "sum", body, len, NULL, NULL) == SWB_OK)
+            sent++;
+        int rc = swb_wait_any(c, &r, 10000);
+        if (rc == SWB_E_TIMEOUT)
+            break;
+        ended++;
+        if (rc == SWB_OK)
+            l->ok++;
+        else
+            l->failed++;
+    }
+    swb_msg_close(&r);
+    free(body);
+    swb_peer_destroy(&c);
+    return NULL;
+}
+
+static void test_reload_under_load_fails_no_task(void **state)
+{
+    harness_t *h = *state;
+    swb_spawn_opts_t o = {.plugin = "sum", .count = 2, .name = "calc"};
+    swb_child_t kids[2];
+    size_t n = 0;
+    assert_int_equal(swb_spawn(h->parent, &o, kids, 2, &n), SWB_OK);
+    load_t l = {.h = h, .n = 3000};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, load_main, &l), 0);
+    assert_int_equal(swb_reload(h->parent, NULL, 10000), SWB_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(l.ok, l.n);
+    assert_int_equal(l.failed, 0);
+    /* The old workers are gone, replaced by new ones. */
+    for (int i = 0; i < 2; i++)
+        assert_false(pid_alive(kids[i].pid));
+    call_sum_ok(h->parent);
+}
+
+static int64_t stat_workers(harness_t *h)
+{
+    void *st = NULL;
+    size_t len;
+    if (swb_peer_stats(h->parent, &st, &len, 2000) != SWB_OK)
+        return -1;
+    int64_t n = -1;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    if (msgpack_unpack_next(&u, st, len, &off) == MSGPACK_UNPACK_SUCCESS) {
+        msgpack_object_map *m = &u.data.via.map;
+        for (uint32_t i = 0; i < m->size; i++) {
+            if (m->ptr[i].key.via.str.size == 8 && !memcmp(m->ptr[i].key.via.str.ptr, "services", 8)) {
+                msgpack_object_array *a = &m->ptr[i].val.via.array;
+                for (uint32_t j = 0; j < a->size; j++) {
+                    msgpack_sbuffer sb;
+                    msgpack_sbuffer_init(&sb);
+                    msgpack_packer pk;
+                    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+                    msgpack_pack_object(&pk, a->ptr[j]);
+                    int64_t w;
+                    if (unpack_map_int(sb.data, sb.size, "workers", &w) == 0)
+                        n = w;
+                    msgpack_sbuffer_destroy(&sb);
+                }
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    free(st);
+    return n;
+}
+
+static harness_t *scale_h;
+static int64_t scale_want;
+static int workers_are(void *arg)
+{
+    (void)arg;
+    return stat_workers(scale_h) == scale_want;
+}
+
+static void test_scale_up_and_down_under_load(void **state)
+{
+    harness_t *h = *state;
+    swb_spawn_opts_t o = {.plugin = "sum", .count = 1, .name = "calc"};
+    swb_child_t kid;
+    size_t n = 0;
+    assert_int_equal(swb_spawn(h->parent, &o, &kid, 1, &n), SWB_OK);
+    load_t l = {.h = h, .n = 3000};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, load_main, &l), 0);
+    scale_h = h;
+    assert_int_equal(swb_scale(h->parent, "calc", 3), SWB_OK);
+    scale_want = 3;
+    assert_true(wait_until(workers_are, NULL, 5000));
+    assert_int_equal(swb_scale(h->parent, "calc", 1), SWB_OK);
+    scale_want = 1;
+    assert_true(wait_until(workers_are, NULL, 5000));
+    pthread_join(t, NULL);
+    assert_int_equal(l.failed, 0);
+    assert_int_equal(l.ok, l.n);
+    assert_int_equal(swb_scale(h->parent, "nosuchgroup", 2), SWB_E_UNKNOWN_PEER);
+}
+
+static const struct CMUnitTest tests[] = {
+    SWB_ST(test_killed_worker_is_restarted_and_serves_again),
+    SWB_ST(test_crash_loop_is_given_up_after_the_intensity_limit),
+    SWB_ST(test_poison_task_fails_after_its_retries),
+    SWB_ST(test_stopped_worker_is_replaced_and_its_task_retried),
+    SWB_ST(test_task_past_its_deadline_gets_the_hung_worker_replaced),
+    SWB_ST(test_memory_limit_triggers_a_restart),
+    SWB_ST(test_graceful_shutdown_finishes_tasks_and_leaves_nothing),
+    SWB_ST(test_reload_under_load_fails_no_task),
+    SWB_ST(test_scale_up_and_down_under_load),
+};
+
+SWB_TEST_MAIN(tests)
