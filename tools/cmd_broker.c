@@ -1,12 +1,13 @@
 /*
  * cmd_broker.c - `swb broker`: run a broker daemon, optionally with a pool of workers.
  *
- * Without --workers the broker loop runs in this thread and SIGINT/SIGTERM call
- * swb_broker_stop (async-signal-safe). With --workers the broker runs in its own thread and
- * this thread is the workers' parent peer: it starts them with swb_spawn, then waits for a
- * signal. The signals are blocked before any thread exists, so only the sigtimedwait here
- * takes them; it waits in short turns between swb_peer_recv calls because the parent peer
- * must keep answering heartbeats (its children die with it) and reports their exits.
+ * SIGINT/SIGTERM shut the broker down gracefully (swb_broker_shutdown, async-signal-safe):
+ * accepted tasks finish, workers drain and leave, the socket file is removed, exit 0; a second
+ * signal stops it at once. Without --workers the broker loop runs in this thread. With
+ * --workers the broker runs in its own thread and this thread is the workers' parent peer
+ * ("swb-broker"): it starts them with swb_spawn, reports their events, and on SIGHUP reloads
+ * them without downtime. The signals are blocked before any thread exists, so only the
+ * sigtimedwait here takes them; it waits in short turns between swb_peer_recv calls.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -20,25 +21,35 @@
 #define WAIT_SLICE_MS 250
 
 static swb_broker_t *volatile running;
+static volatile sig_atomic_t signals_seen;
+static int shutdown_ms = 10000;
 
 static void on_signal(int sig)
 {
     swb_broker_t *b = running;
-    if (b)
-        swb_broker_stop(b);
+    if (!b)
+        return;
+    if (signals_seen++)
+        swb_broker_stop(b); /* the second one: now */
+    else
+        swb_broker_shutdown(b, shutdown_ms);
 }
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
+               "                  [--shutdown-timeout MS]\n"
                "\n"
-               "Run a broker until SIGINT or SIGTERM. Prints the endpoint it serves.\n"
+               "Run a broker until SIGINT or SIGTERM, then shut down gracefully (a second\n"
+               "signal stops at once). With --workers, SIGHUP reloads the workers without\n"
+               "downtime. Prints the endpoint it serves.\n"
                "\n"
                "  -e, --endpoint EP  bind EP (ipc://, tcp://, inproc://); repeatable;\n"
                "                     default: SWB_ENDPOINT or the per-user ipc socket\n"
                "  -w, --workers N    also start N workers running the plugin\n"
                "  -p, --plugin P     plugin name in the plugin folder, or a path to a .so\n"
                "  -t, --threads      run the workers as threads of this process, not processes\n"
+               "  -s, --shutdown-timeout MS  how long tasks may take to finish (default 10000)\n"
                "  -h, --help         this text\n");
 }
 
@@ -61,6 +72,7 @@ static int run_foreground(swb_broker_t *b)
     running = b;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    signal(SIGHUP, SIG_IGN); /* no workers of its own to reload */
     int rc = swb_broker_run(b);
     running = NULL;
     if (rc)
@@ -80,6 +92,16 @@ static void report_event(const swb_msg_t *m)
                 m->code);
     else if (m->event == SWB_EVENT_LOST)
         fprintf(stderr, "swb broker: worker %s lost\n", m->name);
+    else if (m->event == SWB_EVENT_READY)
+        fprintf(stderr, "swb broker: worker %s (pid %d) ready\n", m->name, m->pid);
+    else if (m->event == SWB_EVENT_RESTART || m->event == SWB_EVENT_GAVE_UP ||
+             m->event == SWB_EVENT_LIMIT || m->event == SWB_EVENT_RELOADED)
+        fprintf(stderr, "swb broker: %s %s: %s\n",
+                m->event == SWB_EVENT_RESTART   ? "restart"
+                : m->event == SWB_EVENT_GAVE_UP ? "gave up"
+                : m->event == SWB_EVENT_LIMIT   ? "limit"
+                                                : "reloaded",
+                m->name, m->text);
 }
 
 /* The parent side of the pool: spawn, then serve heartbeats and report exits until a
@@ -93,7 +115,7 @@ static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, l
         return 1;
     }
     swb_peer_t *parent = NULL;
-    swb_peer_opts_t po = {.broker = b};
+    swb_peer_opts_t po = {.broker = b, .name = "swb-broker"};
     rc = swb_peer_new(&parent, &po);
     if (rc) {
         fprintf(stderr, "swb broker: cannot connect the parent peer: %s\n", swb_strerror(rc));
@@ -130,10 +152,30 @@ static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, l
             exit_code = 1;
             break;
         }
-        if (sigtimedwait(sigs, NULL, &no_wait) > 0)
+        int sig = sigtimedwait(sigs, NULL, &no_wait);
+        if (sig == SIGHUP) {
+            fprintf(stderr, "swb broker: reloading workers\n");
+            rc = swb_reload(parent, NULL, 60000);
+            fprintf(stderr, "swb broker: reload %s\n", rc ? swb_strerror(rc) : "done");
+        } else if (sig > 0) {
             break;
+        }
     }
     swb_msg_close(&m);
+    if (!exit_code) {
+        /* Graceful: tasks finish, workers drain and leave; a second signal cuts it short. */
+        swb_broker_shutdown(b, shutdown_ms);
+        running = b;
+        struct sigaction sa = {0};
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        signals_seen = 1;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        pthread_sigmask(SIG_UNBLOCK, sigs, NULL);
+        swb_broker_wait(b);
+        running = NULL;
+    }
     swb_peer_destroy(&parent);
     return exit_code;
 }
@@ -143,6 +185,7 @@ int cmd_broker(int argc, char **argv)
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'}, {"workers", required_argument, NULL, 'w'},
         {"plugin", required_argument, NULL, 'p'},   {"threads", no_argument, NULL, 't'},
+        {"shutdown-timeout", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char **eps = calloc((size_t)argc, sizeof *eps);
     size_t n_eps = 0;
@@ -151,7 +194,8 @@ int cmd_broker(int argc, char **argv)
     int threads = 0, c, rc = 0;
     if (!eps)
         return 1;
-    while (!rc && (c = getopt_long(argc, argv, "+e:w:p:th", longopts, NULL)) != -1) {
+    long timeout = 10000;
+    while (!rc && (c = getopt_long(argc, argv, "+e:w:p:ts:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'e':
             eps[n_eps++] = optarg;
@@ -165,6 +209,11 @@ int cmd_broker(int argc, char **argv)
             break;
         case 't':
             threads = 1;
+            break;
+        case 's':
+            if (cli_parse_long("broker", "shutdown timeout", optarg, 0, 3600000, &timeout))
+                rc = 2;
+            shutdown_ms = (int)timeout;
             break;
         case 'h':
             usage(stdout);
@@ -191,6 +240,7 @@ int cmd_broker(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     if (workers)
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 

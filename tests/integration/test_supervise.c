@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -36,7 +38,19 @@ static int setup_fast(void **state)
     return h->parent ? 0 : -1;
 }
 
-#define SWB_ST(name) cmocka_unit_test_setup_teardown(name, setup_fast, harness_teardown)
+static pid_t daemon_pid; /* a `swb broker` started by a test, ended whatever happens */
+
+static int teardown_fast(void **state)
+{
+    if (daemon_pid > 0) {
+        kill(daemon_pid, SIGKILL); /* its workers follow it (PR_SET_PDEATHSIG) */
+        waitpid(daemon_pid, NULL, 0);
+        daemon_pid = 0;
+    }
+    return harness_teardown(state);
+}
+
+#define SWB_ST(name) cmocka_unit_test_setup_teardown(name, setup_fast, teardown_fast)
 
 /* Wait for EVENT `ev` about `name` (any child when NULL); other messages are dropped. */
 static int wait_event(swb_peer_t *p, int ev, const char *name, swb_msg_t *m, int timeout_ms)
@@ -221,6 +235,99 @@ static void test_graceful_shutdown_finishes_tasks_and_leaves_nothing(void **stat
     assert_int_not_equal(stat(path, &sb), 0); /* the socket file is gone */
 }
 
+/* Pids of the peers STATS lists with kind "process". */
+static int worker_pids(swb_peer_t *p, int *pids, int cap)
+{
+    void *st = NULL;
+    size_t len;
+    if (swb_peer_stats(p, &st, &len, 2000) != SWB_OK)
+        return -1;
+    int n = 0;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    if (msgpack_unpack_next(&u, st, len, &off) == MSGPACK_UNPACK_SUCCESS) {
+        msgpack_object_map *m = &u.data.via.map;
+        for (uint32_t i = 0; i < m->size; i++) {
+            if (m->ptr[i].key.via.str.size != 5 || memcmp(m->ptr[i].key.via.str.ptr, "peers", 5))
+                continue;
+            msgpack_object_array *a = &m->ptr[i].val.via.array;
+            for (uint32_t j = 0; j < a->size && n < cap; j++) {
+                msgpack_sbuffer sb;
+                msgpack_sbuffer_init(&sb);
+                msgpack_packer pk;
+                msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+                msgpack_pack_object(&pk, a->ptr[j]);
+                int64_t pid;
+                if (memmem(sb.data, sb.size, "process", 7) &&
+                    unpack_map_int(sb.data, sb.size, "pid", &pid) == 0)
+                    pids[n++] = (int)pid;
+                msgpack_sbuffer_destroy(&sb);
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    free(st);
+    return n;
+}
+
+static void test_sigterm_to_swb_broker_finishes_tasks_and_cleans_up(void **state)
+{
+    harness_t *h = *state;
+    /* This test runs its own `swb broker` daemon; the harness's broker stays idle. */
+    char ep[300], sock[300];
+    snprintf(sock, sizeof sock, "%s/daemon.sock", h->dir);
+    snprintf(ep, sizeof ep, "ipc://%s", sock);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        execl(SWB_BIN_DIR "/swb", "swb", "broker", "--endpoint", ep, "--workers", "2",
+              "--plugin", "sleep", (char *)NULL);
+        _exit(127);
+    }
+    daemon_pid = pid;
+    swb_peer_t *c = NULL;
+    swb_peer_opts_t po = {.endpoint = ep, .connect_timeout_ms = 10000};
+    assert_int_equal(swb_peer_new(&c, &po), SWB_OK);
+    int pids[2], n = 0;
+    for (int tries = 0; tries < 200 && n < 2; tries++) {
+        n = worker_pids(c, pids, 2);
+        if (n < 2) {
+            struct timespec ts = {0, 20 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_int_equal(n, 2);
+    uint64_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        void *body = pack_map_int(&len, "ms", 400);
+        assert_int_equal(swb_submit(c, "sleep", body, len, NULL, &ids[i]), SWB_OK);
+        free(body);
+    }
+    void *st = NULL;
+    size_t stlen;
+    assert_int_equal(swb_peer_stats(c, &st, &stlen, 2000), SWB_OK); /* both are running */
+    free(st);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    swb_msg_t r = {0};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(swb_wait(c, ids[i], &r, 5000), SWB_OK);
+    swb_msg_close(&r);
+    swb_peer_destroy(&c);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    daemon_pid = 0;
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    for (int i = 0; i < 2; i++)
+        assert_false(pid_alive(pids[i]));
+    struct stat sb;
+    assert_int_not_equal(stat(sock, &sb), 0);
+}
+
 typedef struct {
     harness_t *h;
     int n, ok, failed;
@@ -349,6 +456,7 @@ static const struct CMUnitTest tests[] = {
     SWB_ST(test_task_past_its_deadline_gets_the_hung_worker_replaced),
     SWB_ST(test_memory_limit_triggers_a_restart),
     SWB_ST(test_graceful_shutdown_finishes_tasks_and_leaves_nothing),
+    SWB_ST(test_sigterm_to_swb_broker_finishes_tasks_and_cleans_up),
     SWB_ST(test_reload_under_load_fails_no_task),
     SWB_ST(test_scale_up_and_down_under_load),
 };
