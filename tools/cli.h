@@ -19,6 +19,8 @@ int cmd_broker(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /* Parse a whole decimal integer in [min, max]; 0, or -1 after printing "swb CMD: bad WHAT". */
 int cli_parse_long(const char *cmd, const char *what, const char *s, long min, long max, long *out);

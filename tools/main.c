@@ -13,6 +13,8 @@ static const cli_command_t commands[] = {
     {"worker", cmd_worker, "run a worker plugin in the foreground"},
     {"send", cmd_send, "send a JSON message to a peer and print its reply"},
     {"stats", cmd_stats, "show the broker's peers and counters"},
+    {"call", cmd_call, "run a task on a service and print its result as JSON"},
+    {"demo", cmd_demo, "run the example programs and say how each went"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

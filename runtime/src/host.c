@@ -178,15 +178,17 @@ int swb_host_run(const swb_host_opts_t *o)
     } else if (d->name) {
         services[n_services++] = d->name;
     }
-    if (!d->handle_task)
-        n_services = 0; /* serves no tasks: only messages */
+    /* A plugin without handle_task takes no tasks (capacity 0) but still belongs to the
+     * groups it names, so group messages reach it. */
+    if (!d->handle_task && !d->services)
+        n_services = 0;
     swb_peer_opts_t po = {.endpoint = o->endpoint,
                           .zmq_ctx = o->zmq_ctx,
                           .name = o->name && *o->name ? o->name : NULL,
                           .kind = o->kind ? o->kind : SWB_PEER_PROCESS,
                           .services = services,
                           .n_services = n_services,
-                          .capacity = h->capacity,
+                          .capacity = d->handle_task ? h->capacity : 0,
                           .parent = o->parent && *o->parent ? o->parent : NULL,
                           .connect_timeout_ms = 10000};
     rc = swb_peer_new(&h->peer, &po);
