@@ -21,6 +21,12 @@ int cmd_send(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_scale(int argc, char **argv);
+
+/* Print a STATS body (msgpack map) as tables on stdout (cmd_stats.c). */
+int stats_print_table(const void *body, size_t len);
 
 /* Parse a whole decimal integer in [min, max]; 0, or -1 after printing "swb CMD: bad WHAT". */
 int cli_parse_long(const char *cmd, const char *what, const char *s, long min, long max, long *out);

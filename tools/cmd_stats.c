@@ -232,7 +232,7 @@ static void print_other_table(const char *title, const msgpack_object *arr)
     free(cells);
 }
 
-static int print_table(const void *body, size_t len)
+int stats_print_table(const void *body, size_t len)
 {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -319,7 +319,7 @@ int cmd_stats(int argc, char **argv)
         fprintf(stderr, "swb stats: %s\n", swb_strerror(rc));
         return 1;
     }
-    rc = json ? print_json(body, len) : print_table(body, len);
+    rc = json ? print_json(body, len) : stats_print_table(body, len);
     free(body);
     return rc;
 }

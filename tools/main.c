@@ -14,6 +14,9 @@ static const cli_command_t commands[] = {
     {"send", cmd_send, "send a JSON message to a peer and print its reply"},
     {"stats", cmd_stats, "show the broker's peers and counters"},
     {"call", cmd_call, "run a task on a service and print its result as JSON"},
+    {"top", cmd_top, "show the broker's stats, refreshed every second"},
+    {"reload", cmd_reload, "replace a parent's workers without downtime"},
+    {"scale", cmd_scale, "set how many workers a spawn group has"},
     {"demo", cmd_demo, "run the example programs and say how each went"},
 };
 

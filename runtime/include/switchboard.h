@@ -135,6 +135,7 @@ typedef struct {
     const char *const *services;  /* services served (workers) */
     size_t n_services;
     uint32_t capacity;            /* tasks at once; default 1 for workers */
+    int no_tasks;                 /* member of its services' groups for messages only */
     const char *parent;           /* parent's name (children started by SPAWN) */
     int connect_timeout_ms;       /* wait for WELCOME; default 5000 */
 } swb_peer_opts_t;
@@ -329,6 +330,11 @@ int swb_reload(swb_peer_t *parent, const char *group, int timeout_ms);
 /* Set the number of children in spawn group `group` (the spawn's name, or the plugin's name):
  * more are started like the first, extra ones are drained and leave. */
 int swb_scale(swb_peer_t *parent, const char *group, uint32_t count);
+/* The same for the children of another parent (`parent` NULL: this peer's), without waiting
+ * for the reload to finish (the RELOADED event goes to the parent): what `swb reload` and
+ * `swb scale` use to act on the workers of `swb broker --workers` ("swb-broker"). */
+int swb_request_reload(swb_peer_t *p, const char *parent, const char *group);
+int swb_request_scale(swb_peer_t *p, const char *parent, const char *group, uint32_t count);
 /* Wait for the EXIT event of `child` (other messages are kept for recv). */
 int swb_wait_exit(swb_peer_t *parent, const char *child, int *code, int *signal, int timeout_ms);
 

@@ -188,7 +188,8 @@ int swb_host_run(const swb_host_opts_t *o)
                           .kind = o->kind ? o->kind : SWB_PEER_PROCESS,
                           .services = services,
                           .n_services = n_services,
-                          .capacity = d->handle_task ? h->capacity : 0,
+                          .capacity = h->capacity,
+                          .no_tasks = !d->handle_task,
                           .parent = o->parent && *o->parent ? o->parent : NULL,
                           .connect_timeout_ms = 10000};
     rc = swb_peer_new(&h->peer, &po);

@@ -200,25 +200,41 @@ int swb_wait_exit(swb_peer_t *p, const char *child, int *code, int *sig, int tim
     }
 }
 
-int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
+static int request(swb_peer_t *p, int cmd, const char *parent, const char *group, int has_count,
+                   uint32_t count, uint64_t *id)
 {
-    if (!p || (group && strlen(group) > SWB_MAX_NAME))
+    if (!p || (group && strlen(group) > SWB_MAX_NAME) || (parent && strlen(parent) > SWB_MAX_NAME))
         return SWB_E_INVALID;
     swb_header_t h;
-    swb_header_init(&h, SWB_CMD_RELOAD);
+    swb_header_init(&h, (swb_cmd_t)cmd);
     SWB_SET(&h, SWB_F_ID);
     h.id = peeri_next_id(p);
     if (group && *group)
         swb_header_set_str(&h, SWB_F_NAME, group);
+    if (parent && *parent)
+        swb_header_set_str(&h, SWB_F_PARENT, parent);
+    if (has_count) {
+        SWB_SET(&h, SWB_F_COUNT);
+        h.count = count;
+    }
+    *id = h.id;
     int rc = peeri_send(p, &h, NULL, 0);
     if (rc != SWB_OK)
         return rc;
-    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
     swb_msg_t m = {0};
-    rc = peeri_wait_reply(p, h.id, &m, timeout_ms);
+    rc = peeri_wait_reply(p, h.id, &m, 10000);
     swb_msg_close(&m);
+    return rc;
+}
+
+int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
+{
+    uint64_t id;
+    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    int rc = request(p, SWB_CMD_RELOAD, NULL, group, 0, 0, &id);
     if (rc != SWB_OK)
         return rc;
+    swb_msg_t m = {0};
     for (;;) {
         rc = peeri_read(p, &m, deadline);
         if (rc != SWB_OK)
@@ -234,20 +250,22 @@ int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
 
 int swb_scale(swb_peer_t *p, const char *group, uint32_t count)
 {
-    if (!p || !group || !*group || strlen(group) > SWB_MAX_NAME)
+    if (!group || !*group)
         return SWB_E_INVALID;
-    swb_header_t h;
-    swb_header_init(&h, SWB_CMD_SCALE);
-    SWB_SET(&h, SWB_F_ID);
-    h.id = peeri_next_id(p);
-    swb_header_set_str(&h, SWB_F_NAME, group);
-    SWB_SET(&h, SWB_F_COUNT);
-    h.count = count;
-    int rc = peeri_send(p, &h, NULL, 0);
-    if (rc != SWB_OK)
-        return rc;
-    swb_msg_t m = {0};
-    rc = peeri_wait_reply(p, h.id, &m, 10000);
-    swb_msg_close(&m);
-    return rc;
+    uint64_t id;
+    return request(p, SWB_CMD_SCALE, NULL, group, 1, count, &id);
+}
+
+int swb_request_reload(swb_peer_t *p, const char *parent, const char *group)
+{
+    uint64_t id;
+    return request(p, SWB_CMD_RELOAD, parent, group, 0, 0, &id);
+}
+
+int swb_request_scale(swb_peer_t *p, const char *parent, const char *group, uint32_t count)
+{
+    if (!group || !*group)
+        return SWB_E_INVALID;
+    uint64_t id;
+    return request(p, SWB_CMD_SCALE, parent, group, 1, count, &id);
 }

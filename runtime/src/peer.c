@@ -94,7 +94,7 @@ static int send_hello(swb_peer_t *p, uint64_t id)
         for (size_t i = 0; i < p->n_services; i++)
             h.services[i] = (swb_str_t){p->services[i], (uint32_t)strlen(p->services[i])};
     }
-    if (p->capacity) {
+    if (p->capacity || p->n_services) { /* 0 with services: in the groups, takes no tasks */
         SWB_SET(&h, SWB_F_CAPACITY);
         h.capacity = p->capacity;
     }
@@ -296,7 +296,7 @@ int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
     if (!p)
         return SWB_E_NOMEM;
     p->kind = opts->kind;
-    p->capacity = opts->capacity;
+    p->capacity = opts->no_tasks ? 0 : (opts->capacity ? opts->capacity : (opts->n_services ? 1 : 0));
     p->hb_ivl_ms = 1000;
     p->hb_liveness = 3;
     p->next_id = 1;
