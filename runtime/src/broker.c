@@ -191,6 +191,7 @@ static int recv_one(swb_broker_t *b)
         zmq_msg_close(&rid);
         return 0;
     }
+    SWBI_RECEIVED();
     zmq_msg_init(&hdr);
     zmq_msg_init(&body);
     swbi_rid_t r = {zmq_msg_data(&rid), zmq_msg_size(&rid)};

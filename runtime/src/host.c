@@ -24,8 +24,10 @@ static void forward_outbox(host_t *h)
             zmq_msg_close(&part);
             return;
         }
+        SWBI_RECEIVED();
         int more = zmq_msg_more(&part);
         /* Frames were built by our executors: forward them as they are. */
+        SWBI_SENT();
         if (zmq_msg_send(&part, swb_peer_socket(h->peer), more ? ZMQ_SNDMORE : 0) < 0) {
             swb_log(SWB_LOG_WARN, "host %s: lost an outgoing frame: %s", swb_peer_name(h->peer),
                     zmq_strerror(errno));
@@ -251,8 +253,8 @@ out:
     if (h->pull)
         zmq_close(h->pull);
     swb_peer_destroy(&h->peer);
-    if (h->dl)
-        dlclose(h->dl);
+    /* The plugin stays loaded (h->dl is not closed): other worker threads may run it, and
+     * unloading code in a threaded process gains nothing and races with the loader. */
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->lock);
     free(h);

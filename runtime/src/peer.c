@@ -175,6 +175,7 @@ static int read_one(swb_peer_t *p, swb_msg_t *m)
         zmq_msg_close(&hdr);
         return -1;
     }
+    SWBI_RECEIVED();
     zmq_msg_init(&body);
     int has_body = 0;
     if (zmq_msg_more(&hdr)) {

@@ -31,7 +31,7 @@ static int plugin_service(const char *plugin, char *out, size_t cap)
     rc = svc && *svc ? SWB_OK : SWB_E_PLUGIN;
     if (rc == SWB_OK)
         snprintf(out, cap, "%s", svc);
-    dlclose(dl);
+    (void)dl; /* stays loaded: the pool's worker threads are about to load it anyway */
     return rc;
 }
 

@@ -7,6 +7,10 @@
 
 #include "swbi.h"
 
+#ifdef SWBI_TSAN
+char swbi_tsan_sync;
+#endif
+
 int64_t swbi_now_ms(void)
 {
     struct timespec ts;
@@ -29,6 +33,7 @@ int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_
 {
     unsigned char buf[SWB_MAX_HEADER];
     size_t len = 0;
+    SWBI_SENT();
     if (swb_header_encode(h, buf, sizeof buf, &len) != SWB_OK) {
         errno = EINVAL;
         return -1;

@@ -113,8 +113,8 @@ static void test_killed_worker_is_restarted_and_serves_again(void **state)
 static void test_crash_loop_is_given_up_after_the_intensity_limit(void **state)
 {
     harness_t *h = *state;
-    setenv("SWB_TEST_CRASH_MS", "100", 1);
-    swb_child_t c = spawn1(h, TP("crashy"), NULL);
+    swb_spawn_opts_t o = {.name = "crashy-loop"};
+    swb_child_t c = spawn1(h, TP("crashy"), &o);
     int restarts = 0;
     swb_msg_t m = {0};
     for (;;) {
@@ -136,8 +136,7 @@ static void test_crash_loop_is_given_up_after_the_intensity_limit(void **state)
 static void test_poison_task_fails_after_its_retries(void **state)
 {
     harness_t *h = *state;
-    setenv("SWB_TEST_CRASH_MS", "0", 1); /* crash only on tasks */
-    spawn1(h, TP("crashy"), NULL);
+    spawn1(h, TP("crashy"), NULL); /* crashes only on tasks */
     swb_msg_t r = {0};
     assert_int_equal(swb_call(h->parent, "crashy", NULL, 0, 20000, &r), SWB_E_WORKER_LOST);
     assert_non_null(strstr(r.text, "attempts"));

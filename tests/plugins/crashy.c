@@ -1,10 +1,12 @@
 /*
- * crashy.c - a test worker that crashes: it aborts a short while after it starts
- * (SWB_TEST_CRASH_MS, default 100 ms), so that under supervision it crash-loops; and it
- * aborts on any task, so a task sent to it is a "poison" task.
+ * crashy.c - a test worker that crashes: a worker whose name contains "loop" aborts 100 ms
+ * after it starts, so that under supervision it crash-loops; every worker aborts on any task,
+ * so a task sent to it is a "poison" task. (Configured by name, not the environment, since
+ * the broker's other threads read the environment while tests run.)
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "swb_plugin.h"
@@ -19,8 +21,7 @@ static void *bomb(void *arg)
 
 static int init(swb_ctx_t *ctx, void **state)
 {
-    const char *v = getenv("SWB_TEST_CRASH_MS");
-    long ms = v ? atol(v) : 100;
+    long ms = strstr(swb_ctx_name(ctx), "loop") ? 100 : 0;
     if (ms > 0) {
         pthread_t t;
         if (pthread_create(&t, NULL, bomb, (void *)(intptr_t)ms) != 0)

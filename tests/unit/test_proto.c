@@ -232,6 +232,55 @@ static void test_roundtrip_all_fields_at_once(void **state)
     assert_int_equal(buf[1] << 8 | buf[2], SWB_F_COUNT_);
 }
 
+static int is_str_field(unsigned f)
+{
+    switch (f) {
+    case SWB_F_NAME:
+    case SWB_F_TO:
+    case SWB_F_FROM:
+    case SWB_F_SERVICE:
+    case SWB_F_TEXT:
+    case SWB_F_PLUGIN:
+    case SWB_F_PARENT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The round-trip checks compare headers with swbt_header_diff; a field it skipped would pass
+ * any round trip unseen. */
+static void test_header_diff_notices_every_field(void **state)
+{
+    static const char *const svc[] = {"a"}, *const other[] = {"b"};
+    for (unsigned f = SWB_F_VERSION; f < SWB_F_COUNT_; f++) {
+        swb_header_t a, b;
+        swb_header_init(&a, SWB_CMD_HEARTBEAT);
+        if (f == SWB_F_VERSION || f == SWB_F_CMD) {
+            b = a;
+            if (f == SWB_F_VERSION)
+                b.version++;
+            else
+                b.cmd++;
+        } else if (f == SWB_F_SERVICES) {
+            set_services(&a, 1, svc);
+            b = a;
+            set_services(&b, 1, other);
+        } else if (is_str_field(f)) {
+            swb_header_set_str(&a, (swb_field_t)f, "a");
+            b = a;
+            swb_header_set_str(&b, (swb_field_t)f, "b");
+        } else {
+            set_uint(&a, (swb_field_t)f, 1);
+            b = a;
+            set_uint(&b, (swb_field_t)f, 2);
+        }
+        assert_int_equal(swbt_header_diff(&a, &a), -1);
+        if (swbt_header_diff(&a, &b) != (int)f)
+            fail_msg("swbt_header_diff does not compare field %u", f);
+    }
+}
+
 static void test_roundtrip_integer_limits(void **state)
 {
     uint8_t buf[SWB_MAX_HEADER];
@@ -562,9 +611,12 @@ static void test_encode_rejects_enum_out_of_range(void **state)
         swb_field_t f;
         uint32_t bad;
     } cases[] = {
-        {SWB_CMD_SEND, SWB_F_TO_KIND, 4},  {SWB_CMD_HELLO, SWB_F_KIND, 4},
-        {SWB_CMD_SPAWN, SWB_F_MODE, 2},    {SWB_CMD_EVENT, SWB_F_EVENT, 0},
-        {SWB_CMD_EVENT, SWB_F_EVENT, 9},   {SWB_CMD_SPAWN, SWB_F_RESTART, 2},
+        {SWB_CMD_SEND, SWB_F_TO_KIND, 4},
+        {SWB_CMD_HELLO, SWB_F_KIND, 4},
+        {SWB_CMD_SPAWN, SWB_F_MODE, 2},
+        {SWB_CMD_EVENT, SWB_F_EVENT, 0},
+        {SWB_CMD_EVENT, SWB_F_EVENT, 9},
+        {SWB_CMD_SPAWN, SWB_F_RESTART, 2},
         {SWB_CMD_SPAWN, SWB_F_RESTART, UINT32_MAX},
     };
     uint8_t buf[SWB_MAX_HEADER];
@@ -667,10 +719,10 @@ static void test_header_set_str_sets_and_clears(void **state)
 
 static void test_cmd_name_names_every_command(void **state)
 {
-    static const char *const want[] = {
-        NULL,    "HELLO", "WELCOME", "HEARTBEAT", "SEND",  "DELIVER", "TASK",
-        "RESULT", "CANCEL", "CREDIT", "STATS",    "SPAWN", "DRAIN",   "BYE",
-        "ERROR", "EVENT", "KILL",    "RELOAD",    "SCALE"};
+    static const char *const want[] = {NULL,      "HELLO", "WELCOME", "HEARTBEAT", "SEND",
+                                       "DELIVER", "TASK",  "RESULT",  "CANCEL",    "CREDIT",
+                                       "STATS",   "SPAWN", "DRAIN",   "BYE",       "ERROR",
+                                       "EVENT",   "KILL",  "RELOAD",  "SCALE"};
     _Static_assert(sizeof want / sizeof want[0] == SWB_CMD_MAX + 1, "a name for every command");
     for (uint32_t c = 1; c <= SWB_CMD_MAX; c++)
         assert_string_equal(swb_cmd_name(c), want[c]);
@@ -713,6 +765,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_roundtrip_supervision_fields),
     cmocka_unit_test(test_roundtrip_every_field_alone),
     cmocka_unit_test(test_roundtrip_all_fields_at_once),
+    cmocka_unit_test(test_header_diff_notices_every_field),
     cmocka_unit_test(test_roundtrip_integer_limits),
     cmocka_unit_test(test_roundtrip_string_limits),
     cmocka_unit_test(test_roundtrip_max_services),

@@ -83,10 +83,11 @@ static int hb_with_str(unsigned key, size_t len, char c)
 }
 
 static const unsigned name_keys[] = {SWB_F_NAME, SWB_F_TO, SWB_F_FROM, SWB_F_SERVICE, SWB_F_PARENT};
-static const unsigned uint_keys[] = {SWB_F_ID,       SWB_F_TO_KIND,  SWB_F_KIND,    SWB_F_PID,
-                                     SWB_F_CAPACITY, SWB_F_DEADLINE, SWB_F_ATTEMPT, SWB_F_HB_IVL,
-                                     SWB_F_HB_LIVE,  SWB_F_CREDIT,   SWB_F_LOAD,    SWB_F_COUNT,
-                                     SWB_F_MODE,     SWB_F_EVENT,    SWB_F_SIGNAL,  SWB_F_MAX_MSG};
+static const unsigned uint_keys[] = {SWB_F_ID,       SWB_F_TO_KIND,   SWB_F_KIND,     SWB_F_PID,
+                                     SWB_F_CAPACITY, SWB_F_DEADLINE,  SWB_F_ATTEMPT,  SWB_F_HB_IVL,
+                                     SWB_F_HB_LIVE,  SWB_F_CREDIT,    SWB_F_LOAD,     SWB_F_COUNT,
+                                     SWB_F_MODE,     SWB_F_EVENT,     SWB_F_SIGNAL,   SWB_F_MAX_MSG,
+                                     SWB_F_RESTART,  SWB_F_MEM_LIMIT, SWB_F_CPU_LIMIT};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_decode_empty_input_is_truncated(void **state)
@@ -246,11 +247,57 @@ static void test_decode_version_not_an_integer_is_bad_type(void **state)
 
 static void test_decode_unknown_cmd_is_unknown_cmd(void **state)
 {
-    static const char *const cases[] = {"82 00 01 01 00", "82 00 01 01 11", "82 00 01 01 cc ff",
+    static const char *const cases[] = {"82 00 01 01 00", "82 00 01 01 13", "82 00 01 01 cc ff",
                                         "82 00 01 01 ff", "82 00 01 01 cf ff ff ff ff ff ff ff ff"};
     for (size_t i = 0; i < N_OF(cases); i++)
         assert_int_equal(dec(cases[i]), SWB_E_UNKNOWN_CMD);
     assert_int_equal(dec("82 00 01 01 a3 42 59 45"), SWB_E_BAD_TYPE);
+}
+
+/* RELOAD (17) and SCALE (18), the last commands, are known: without their fields they are
+ * missing_field, not unknown_command. */
+static void test_decode_reload_and_scale_are_known_commands(void **state)
+{
+    assert_int_equal(dec("82 00 01 01 11"), SWB_E_MISSING_FIELD);
+    assert_int_equal(dec("83 00 01 01 11 02 04"), SWB_OK);
+    assert_int_equal(dec("85 00 01 01 11 02 04 03 a4 65 63 68 6f 1b a3 61 70 70"), SWB_OK);
+    assert_int_equal(dec("82 00 01 01 12"), SWB_E_MISSING_FIELD);
+    assert_int_equal(dec("84 00 01 01 12 02 06 03 a4 65 63 68 6f"), SWB_E_MISSING_FIELD);
+    assert_int_equal(dec("84 00 01 01 12 02 06 16 04"), SWB_E_MISSING_FIELD);
+    assert_int_equal(dec("84 00 01 01 12 03 a4 65 63 68 6f 16 04"), SWB_E_MISSING_FIELD);
+    mb_t m = {.n = 0};
+    mb_hex(&m, "85 00 01 01 12 02 06 03 a4 65 63 68 6f 16 00");
+    swb_header_t h;
+    assert_int_equal(swb_header_decode(m.b, m.n, &h), SWB_OK);
+    assert_int_equal(h.cmd, SWB_CMD_SCALE);
+    assert_int_equal(h.id, 6);
+    assert_true(swb_str_eq(h.name, "echo"));
+    assert_int_equal(h.count, 0);
+    assert_int_equal(dec("82 00 01 01 13"), SWB_E_UNKNOWN_CMD);
+}
+
+static void test_decode_supervision_fields(void **state)
+{
+    /* SPAWN {id: 3, plugin: "echo", count: 2, restart: 1, mem_limit: 512, cpu_limit: 60} */
+    mb_t m = {.n = 0};
+    mb_hex(&m, "88 00 01 01 0b 02 03 15 a4 65 63 68 6f 16 02 1c 01 1d cd 02 00 1e 3c");
+    swb_header_t h;
+    assert_int_equal(swb_header_decode(m.b, m.n, &h), SWB_OK);
+    assert_true(SWB_HAS(&h, SWB_F_RESTART) && SWB_HAS(&h, SWB_F_MEM_LIMIT) &&
+                SWB_HAS(&h, SWB_F_CPU_LIMIT));
+    assert_int_equal(h.restart, SWB_RESTART_NEVER);
+    assert_int_equal(h.mem_limit_mb, 512);
+    assert_int_equal(h.cpu_limit_s, 60);
+    assert_int_equal(hb_with(SWB_F_MEM_LIMIT, "ce ff ff ff ff"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_CPU_LIMIT, "ce ff ff ff ff"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_MEM_LIMIT, "00"), SWB_OK);
+    /* EVENT restart with text and code */
+    m.n = 0;
+    mb_hex(&m, "86 00 01 01 0f 03 a2 77 31 0e 03 0f a3 61 62 63 18 05");
+    assert_int_equal(swb_header_decode(m.b, m.n, &h), SWB_OK);
+    assert_int_equal(h.event, SWB_EV_RESTART);
+    assert_int_equal(h.code, 3);
+    assert_true(swb_str_eq(h.text, "abc"));
 }
 
 static void test_decode_trailing_bytes_is_trailing(void **state)
@@ -351,7 +398,8 @@ static void test_decode_unknown_keys_of_every_type_are_skipped(void **state)
                                          "c7 00 05",
                                          "c4 00"};
     static const char *const keys[] = {
-        "1c", "7f", "cc 80", "cd ff ff", "ce ff ff ff ff", "cf ff ff ff ff ff ff ff ff"};
+        "1f", "7f", "cc 80", "cd ff ff", "ce ff ff ff ff", "cf ff ff ff ff ff ff ff ff"};
+    assert_int_equal(SWB_F_COUNT_, 0x1f); /* the first key above is the first unknown one */
     for (size_t k = 0; k < N_OF(keys); k++) {
         for (size_t i = 0; i < N_OF(values); i++) {
             mb_t m = {.n = 0};
@@ -562,8 +610,16 @@ static void test_decode_enum_out_of_range_is_bad_value(void **state)
     assert_int_equal(hb_with(SWB_F_EVENT, "00"), SWB_E_BAD_VALUE);
     assert_int_equal(hb_with(SWB_F_EVENT, "01"), SWB_OK);
     assert_int_equal(hb_with(SWB_F_EVENT, "04"), SWB_OK);
-    assert_int_equal(hb_with(SWB_F_EVENT, "05"), SWB_E_BAD_VALUE);
+    assert_int_equal(hb_with(SWB_F_EVENT, "05"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_EVENT, "06"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_EVENT, "07"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_EVENT, "08"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_EVENT, "09"), SWB_E_BAD_VALUE);
     assert_int_equal(hb_with(SWB_F_EVENT, "cd 01 01"), SWB_E_BAD_VALUE);
+    assert_int_equal(hb_with(SWB_F_RESTART, "00"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_RESTART, "01"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_RESTART, "02"), SWB_E_BAD_VALUE);
+    assert_int_equal(hb_with(SWB_F_RESTART, "cc 80"), SWB_E_BAD_VALUE);
 }
 
 static void test_decode_missing_required_field_is_missing_field(void **state)
@@ -644,6 +700,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_version_in_any_integer_encoding),
     cmocka_unit_test(test_decode_version_not_an_integer_is_bad_type),
     cmocka_unit_test(test_decode_unknown_cmd_is_unknown_cmd),
+    cmocka_unit_test(test_decode_reload_and_scale_are_known_commands),
+    cmocka_unit_test(test_decode_supervision_fields),
     cmocka_unit_test(test_decode_trailing_bytes_is_trailing),
     cmocka_unit_test(test_decode_duplicate_key_is_malformed),
     cmocka_unit_test(test_decode_key_not_unsigned_integer_is_malformed),

@@ -179,6 +179,77 @@ static void test_field_table_in_protocol_md_matches_the_codec(void **state)
     }
 }
 
+/* Whether `name` is in a table cell that lists fields ("`id`, `name`", "—"). */
+static int cell_lists(const char *cell, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = cell; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        if ((size_t)(e - p) == n && memcmp(p, name, n) == 0)
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* The command table: every command by number and name, and its Required column is exactly
+ * what the codec requires (SEND's conditional `to`, after the ';', is left out). */
+static void test_command_table_in_protocol_md_matches_the_codec(void **state)
+{
+    static char rows[64][8][256];
+    int n = table_rows(read_spec(), "Commands", rows, 64);
+    assert_int_equal(n, SWB_CMD_MAX);
+    for (int i = 0; i < n; i++) {
+        uint32_t cmd = (uint32_t)(i + 1);
+        assert_int_equal(atoi(rows[i][0]), cmd);
+        assert_string_equal(rows[i][1], swb_cmd_name(cmd));
+        char *semi = strchr(rows[i][3], ';');
+        if (semi != NULL)
+            *semi = '\0';
+        for (unsigned f = SWB_F_ID; f < SWB_F_COUNT_; f++) {
+            /* every field present but `f` (SEND to all, so `to` is optional) */
+            swb_header_t h;
+            swb_header_init(&h, (swb_cmd_t)cmd);
+            h.present = (1u << SWB_F_COUNT_) - 1;
+            h.to_kind = SWB_TO_ALL;
+            h.present &= ~(1u << f);
+            int required = swbi_header_check_required(&h) == SWB_E_MISSING_FIELD;
+            if (required != cell_lists(rows[i][3], swbi_fields[f].name))
+                fail_msg("%s: the codec %s `%s` but PROTOCOL.md's Required column %s",
+                         swb_cmd_name(cmd), required ? "requires" : "does not require",
+                         swbi_fields[f].name, required ? "omits it" : "lists it");
+        }
+    }
+}
+
+/* The EVENT table of section 5.6 lists every `event` value, numbered in order. */
+static void test_event_table_in_protocol_md_lists_every_event(void **state)
+{
+    const char *p = read_spec(), *s, *e;
+    int n = 0, in_table = 0;
+    while (next_line(&p, &s, &e)) {
+        if (!in_table) {
+            in_table = (size_t)(e - s) > 10 && memcmp(s, "| `event`", 9) == 0;
+            continue;
+        }
+        if (s == e || *s != '|')
+            break;
+        char cells[8][256];
+        assert_true(table_cells(s, e, cells, 8) >= 3);
+        if (cells[0][0] == '-')
+            continue; /* |---| row */
+        n++;
+        assert_int_equal(atoi(cells[0]), n);
+    }
+    assert_true(in_table);
+    assert_int_equal(n, SWB_EV_RELOADED);
+    assert_int_equal(swbi_fields[SWB_F_EVENT].max, SWB_EV_RELOADED);
+}
+
 /* ---- the worked examples ------------------------------------------------------------------ */
 
 static int field_by_name(const char *s, size_t n)
@@ -365,6 +436,31 @@ static void test_protocol_md_has_an_example_of_every_command(void **state)
             fail_msg("PROTOCOL.md has no example of %s", swb_cmd_name(c));
 }
 
+/* Example i of PROTOCOL.md is the fuzz seed corpus/header/ok-<i>-<command>, byte for byte, so
+ * the fuzzer starts from every header the spec shows. */
+static void test_protocol_md_examples_are_fuzz_seeds(void **state)
+{
+    int n = spec_examples(examples, (int)N_OF(examples));
+    for (int i = 0; i < n; i++) {
+        char cmd[16], path[512];
+        const char *name = swb_cmd_name(examples[i].claim.cmd);
+        size_t k = 0;
+        for (; name[k] && k + 1 < sizeof cmd; k++)
+            cmd[k] = (char)tolower((unsigned char)name[k]);
+        cmd[k] = '\0';
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/header/ok-%02d-%s", SWB_SOURCE_DIR, i,
+                 cmd);
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            fail_msg("example %d (%s) is not in the fuzz corpus as %s", i, name, path);
+        uint8_t seed[SWB_MAX_HEADER + 1];
+        size_t len = fread(seed, 1, sizeof seed, f);
+        fclose(f);
+        if (len != examples[i].len || memcmp(seed, examples[i].bytes, len) != 0)
+            fail_msg("%s differs from example %d of PROTOCOL.md", path, i);
+    }
+}
+
 /* ---- msgpack-c ---------------------------------------------------------------------------- */
 
 /* Checks that msgpack-c reads `buf` as a map holding exactly the fields of `h`. */
@@ -512,9 +608,12 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_error_functions_follow_the_table),
     cmocka_unit_test(test_error_names_are_unique),
     cmocka_unit_test(test_field_table_in_protocol_md_matches_the_codec),
+    cmocka_unit_test(test_command_table_in_protocol_md_matches_the_codec),
+    cmocka_unit_test(test_event_table_in_protocol_md_lists_every_event),
     cmocka_unit_test(test_protocol_md_examples_decode_to_their_claims),
     cmocka_unit_test(test_protocol_md_examples_are_what_the_encoder_writes),
     cmocka_unit_test(test_protocol_md_has_an_example_of_every_command),
+    cmocka_unit_test(test_protocol_md_examples_are_fuzz_seeds),
     cmocka_unit_test(test_msgpack_c_reads_what_the_encoder_writes),
     cmocka_unit_test(test_msgpack_c_packer_writes_the_same_bytes),
 };
