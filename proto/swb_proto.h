@@ -50,35 +50,35 @@ typedef enum {
 
 /* Field keys; a field's key is also its bit in swb_header_t.present. */
 typedef enum {
-    SWB_F_VERSION = 0,   /* uint, required in every header */
-    SWB_F_CMD = 1,       /* uint, required in every header */
-    SWB_F_ID = 2,        /* uint64: message, task or request id */
-    SWB_F_NAME = 3,      /* str: HELLO/WELCOME the peer's name; EVENT/KILL the child */
-    SWB_F_TO = 4,        /* str: SEND target (a peer or group name) */
-    SWB_F_TO_KIND = 5,   /* uint swb_to_kind_t: SEND target kind */
-    SWB_F_FROM = 6,      /* str: DELIVER sender; TASK/RESULT forwarded client */
-    SWB_F_KIND = 7,      /* uint swb_peer_kind_t: HELLO */
-    SWB_F_PID = 8,       /* uint: HELLO, EVENT */
-    SWB_F_SERVICES = 9,  /* array of str: HELLO */
-    SWB_F_CAPACITY = 10, /* uint: HELLO, SPAWN */
-    SWB_F_SERVICE = 11,  /* str: TASK; SPAWN (plugin's service) */
-    SWB_F_DEADLINE = 12, /* uint ms from receipt: TASK */
-    SWB_F_PRIORITY = 13, /* int: TASK, higher first */
-    SWB_F_CODE = 14,     /* int swb_err_t: ERROR, RESULT; EVENT exit code */
-    SWB_F_TEXT = 15,     /* str: ERROR, RESULT error text */
-    SWB_F_ATTEMPT = 16,  /* uint: TASK/RESULT attempt number */
-    SWB_F_HB_IVL = 17,   /* uint ms: WELCOME heartbeat interval */
-    SWB_F_HB_LIVE = 18,  /* uint: WELCOME missed beats before dead */
-    SWB_F_CREDIT = 19,   /* uint: CREDIT the worker's capacity from now on (0 pauses it) */
-    SWB_F_LOAD = 20,     /* uint permille: CREDIT load */
-    SWB_F_PLUGIN = 21,   /* str: SPAWN plugin name or path */
-    SWB_F_COUNT = 22,    /* uint: SPAWN how many */
-    SWB_F_MODE = 23,     /* uint swb_spawn_mode_t: SPAWN thread or process */
-    SWB_F_EVENT = 24,    /* uint swb_event_t: EVENT */
-    SWB_F_SIGNAL = 25,   /* uint: EVENT exit signal, KILL signal */
-    SWB_F_MAX_MSG = 26,  /* uint: WELCOME largest message accepted */
-    SWB_F_PARENT = 27,   /* str: HELLO, name of the parent (children started by SPAWN) */
-    SWB_F_RESTART = 28,  /* uint swb_restart_t: SPAWN restart policy */
+    SWB_F_VERSION = 0,    /* uint, required in every header */
+    SWB_F_CMD = 1,        /* uint, required in every header */
+    SWB_F_ID = 2,         /* uint64: message, task or request id */
+    SWB_F_NAME = 3,       /* str: HELLO/WELCOME the peer's name; EVENT/KILL the child */
+    SWB_F_TO = 4,         /* str: SEND target (a peer or group name) */
+    SWB_F_TO_KIND = 5,    /* uint swb_to_kind_t: SEND target kind */
+    SWB_F_FROM = 6,       /* str: DELIVER sender; TASK/RESULT forwarded client */
+    SWB_F_KIND = 7,       /* uint swb_peer_kind_t: HELLO */
+    SWB_F_PID = 8,        /* uint: HELLO, EVENT */
+    SWB_F_SERVICES = 9,   /* array of str: HELLO */
+    SWB_F_CAPACITY = 10,  /* uint: HELLO, SPAWN */
+    SWB_F_SERVICE = 11,   /* str: TASK; SPAWN (plugin's service) */
+    SWB_F_DEADLINE = 12,  /* uint ms from receipt: TASK */
+    SWB_F_PRIORITY = 13,  /* int: TASK, higher first */
+    SWB_F_CODE = 14,      /* int swb_err_t: ERROR, RESULT; EVENT exit code */
+    SWB_F_TEXT = 15,      /* str: ERROR, RESULT error text */
+    SWB_F_ATTEMPT = 16,   /* uint: TASK/RESULT attempt number */
+    SWB_F_HB_IVL = 17,    /* uint ms: WELCOME heartbeat interval */
+    SWB_F_HB_LIVE = 18,   /* uint: WELCOME missed beats before dead */
+    SWB_F_CREDIT = 19,    /* uint: CREDIT the worker's capacity from now on (0 pauses it) */
+    SWB_F_LOAD = 20,      /* uint permille: CREDIT load */
+    SWB_F_PLUGIN = 21,    /* str: SPAWN plugin name or path */
+    SWB_F_COUNT = 22,     /* uint: SPAWN how many */
+    SWB_F_MODE = 23,      /* uint swb_spawn_mode_t: SPAWN thread or process */
+    SWB_F_EVENT = 24,     /* uint swb_event_t: EVENT */
+    SWB_F_SIGNAL = 25,    /* uint: EVENT exit signal, KILL signal */
+    SWB_F_MAX_MSG = 26,   /* uint: WELCOME largest message accepted */
+    SWB_F_PARENT = 27,    /* str: HELLO, name of the parent (children started by SPAWN) */
+    SWB_F_RESTART = 28,   /* uint swb_restart_t: SPAWN restart policy */
     SWB_F_MEM_LIMIT = 29, /* uint MiB: SPAWN, restart a process child whose RSS passes it */
     SWB_F_CPU_LIMIT = 30, /* uint s: SPAWN, CPU time limit of a process child */
 } swb_field_t;
@@ -107,13 +107,13 @@ typedef enum {
 } swb_spawn_mode_t;
 
 typedef enum {
-    SWB_EV_STARTED = 1, /* child started: name, pid */
-    SWB_EV_READY = 2,   /* child said HELLO */
-    SWB_EV_EXIT = 3,    /* child exited: code or signal */
-    SWB_EV_LOST = 4,    /* child missed its heartbeats and was removed */
-    SWB_EV_RESTART = 5, /* child ended abnormally and will be started again: text says when */
-    SWB_EV_GAVE_UP = 6, /* child crashed too often and will not be started again */
-    SWB_EV_LIMIT = 7,   /* child passed a resource limit and was killed: text says which */
+    SWB_EV_STARTED = 1,  /* child started: name, pid */
+    SWB_EV_READY = 2,    /* child said HELLO */
+    SWB_EV_EXIT = 3,     /* child exited: code or signal */
+    SWB_EV_LOST = 4,     /* child missed its heartbeats and was removed */
+    SWB_EV_RESTART = 5,  /* child ended abnormally and will be started again: text says when */
+    SWB_EV_GAVE_UP = 6,  /* child crashed too often and will not be started again */
+    SWB_EV_LIMIT = 7,    /* child passed a resource limit and was killed: text says which */
     SWB_EV_RELOADED = 8, /* every child of a RELOAD was replaced: count */
 } swb_event_t;
 

@@ -182,11 +182,13 @@ static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, l
 
 int cmd_broker(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"workers", required_argument, NULL, 'w'},
-        {"plugin", required_argument, NULL, 'p'},   {"threads", no_argument, NULL, 't'},
-        {"shutdown-timeout", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
+                                             {"workers", required_argument, NULL, 'w'},
+                                             {"plugin", required_argument, NULL, 'p'},
+                                             {"threads", no_argument, NULL, 't'},
+                                             {"shutdown-timeout", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     const char **eps = calloc((size_t)argc, sizeof *eps);
     size_t n_eps = 0;
     const char *plugin = NULL;

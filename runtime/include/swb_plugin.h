@@ -55,8 +55,7 @@ typedef struct {
      * without an answer replies nil on 0, or fails the task with the returned code. */
     int (*handle_task)(swb_ctx_t *ctx, void *state, const swb_task_t *task);
     /* Optional. A message sent to this worker (by name, group or broadcast). */
-    void (*on_message)(swb_ctx_t *ctx, void *state, const char *from, const void *body,
-                       size_t len);
+    void (*on_message)(swb_ctx_t *ctx, void *state, const char *from, const void *body, size_t len);
     /* Optional. Called once when the host stops. */
     void (*fini)(void *state);
 } swb_plugin_t;

@@ -59,35 +59,35 @@ int swb_default_endpoint(char *buf, size_t cap);
 typedef struct swb_broker swb_broker_t;
 
 typedef struct {
-    const char *const *endpoints; /* to bind: ipc://, tcp://, inproc://; NULL = default ipc */
-    size_t n_endpoints;           /* 0 with endpoints == NULL binds the default */
-    int no_default;               /* 1: bind only the private inproc endpoint when none given */
-    int private_ipc;              /* 1: also bind an ipc socket in a fresh 0700 directory of
-                                     its own (removed on destroy), for process children of an
-                                     embedded broker; implies no_default */
-    uint32_t heartbeat_ivl_ms;    /* default 1000 */
-    uint32_t heartbeat_liveness;  /* missed beats before a peer is dead; default 3 */
-    uint32_t max_msg_size;        /* bytes per frame; default 16 MiB */
-    uint32_t max_peers;           /* default 4096 */
-    uint32_t peer_hwm;            /* messages queued to one peer before it counts as slow;
-                                     default 10000 */
-    const char *worker_exe;       /* swb-worker path; default SWB_WORKER_EXE, else beside the
-                                     running program, else the build's */
-    const char *plugin_dir;       /* where plugin names resolve; default SWB_PLUGIN_DIR, else
-                                     the build's plugin folder */
-    uint32_t max_queue;           /* tasks waiting per service; default 10000 */
-    uint32_t max_attempts;        /* tries per task when workers are lost; default 3 */
-    uint32_t max_tasks;           /* tasks known to the broker at once; default 100000 */
-    uint32_t no_worker_grace_ms;  /* how long tasks of a service without workers wait for one
-                                     to come (back); default 5000 */
-    uint32_t hung_grace_ms;       /* a worker still running a task this long after its
-                                     deadline is killed and restarted; default 1000 */
+    const char *const *endpoints;    /* to bind: ipc://, tcp://, inproc://; NULL = default ipc */
+    size_t n_endpoints;              /* 0 with endpoints == NULL binds the default */
+    int no_default;                  /* 1: bind only the private inproc endpoint when none given */
+    int private_ipc;                 /* 1: also bind an ipc socket in a fresh 0700 directory of
+                                        its own (removed on destroy), for process children of an
+                                        embedded broker; implies no_default */
+    uint32_t heartbeat_ivl_ms;       /* default 1000 */
+    uint32_t heartbeat_liveness;     /* missed beats before a peer is dead; default 3 */
+    uint32_t max_msg_size;           /* bytes per frame; default 16 MiB */
+    uint32_t max_peers;              /* default 4096 */
+    uint32_t peer_hwm;               /* messages queued to one peer before it counts as slow;
+                                        default 10000 */
+    const char *worker_exe;          /* swb-worker path; default SWB_WORKER_EXE, else beside the
+                                        running program, else the build's */
+    const char *plugin_dir;          /* where plugin names resolve; default SWB_PLUGIN_DIR, else
+                                        the build's plugin folder */
+    uint32_t max_queue;              /* tasks waiting per service; default 10000 */
+    uint32_t max_attempts;           /* tries per task when workers are lost; default 3 */
+    uint32_t max_tasks;              /* tasks known to the broker at once; default 100000 */
+    uint32_t no_worker_grace_ms;     /* how long tasks of a service without workers wait for one
+                                        to come (back); default 5000 */
+    uint32_t hung_grace_ms;          /* a worker still running a task this long after its
+                                        deadline is killed and restarted; default 1000 */
     uint32_t restart_backoff_min_ms; /* first restart delay of a crashed child; default 100 */
     uint32_t restart_backoff_max_ms; /* the delay doubles up to this; default 10000 */
-    uint32_t max_restarts;        /* restarts of one child within restart_period_ms before it
-                                     is given up; default 5 */
-    uint32_t restart_period_ms;   /* default 10000 */
-    uint32_t max_children;        /* default 1024 */
+    uint32_t max_restarts;           /* restarts of one child within restart_period_ms before it
+                                        is given up; default 5 */
+    uint32_t restart_period_ms;      /* default 10000 */
+    uint32_t max_children;           /* default 1024 */
 } swb_broker_opts_t;
 
 /* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
@@ -127,17 +127,17 @@ typedef enum {
 } swb_peer_kind_t_;
 
 typedef struct {
-    const char *endpoint;         /* NULL: the broker's inproc if `broker` set, else default */
-    swb_broker_t *broker;         /* embedded broker to join over inproc (uses its context) */
-    void *zmq_ctx;                /* context to use (needed for inproc without `broker`) */
-    const char *name;             /* NULL: the broker assigns one */
-    int kind;                     /* swb_peer_kind_t_; default client */
-    const char *const *services;  /* services served (workers) */
+    const char *endpoint;        /* NULL: the broker's inproc if `broker` set, else default */
+    swb_broker_t *broker;        /* embedded broker to join over inproc (uses its context) */
+    void *zmq_ctx;               /* context to use (needed for inproc without `broker`) */
+    const char *name;            /* NULL: the broker assigns one */
+    int kind;                    /* swb_peer_kind_t_; default client */
+    const char *const *services; /* services served (workers) */
     size_t n_services;
-    uint32_t capacity;            /* tasks at once; default 1 for workers */
-    int no_tasks;                 /* member of its services' groups for messages only */
-    const char *parent;           /* parent's name (children started by SPAWN) */
-    int connect_timeout_ms;       /* wait for WELCOME; default 5000 */
+    uint32_t capacity;      /* tasks at once; default 1 for workers */
+    int no_tasks;           /* member of its services' groups for messages only */
+    const char *parent;     /* parent's name (children started by SPAWN) */
+    int connect_timeout_ms; /* wait for WELCOME; default 5000 */
 } swb_peer_opts_t;
 
 typedef enum {
@@ -158,11 +158,11 @@ typedef struct {
     char service[SWB_NAME_MAX + 1];
     char text[256];
     uint64_t id;
-    int code;     /* RESULT/ERROR code; EVENT exit code */
-    int event;    /* EVENT: SWB_EVENT_* */
-    int pid;      /* EVENT */
-    int signal;   /* EVENT: the signal that ended a process, 0 if it exited */
-    int to_kind;  /* DELIVER: how the sender addressed it (peer, parent, group, all) */
+    int code;    /* RESULT/ERROR code; EVENT exit code */
+    int event;   /* EVENT: SWB_EVENT_* */
+    int pid;     /* EVENT */
+    int signal;  /* EVENT: the signal that ended a process, 0 if it exited */
+    int to_kind; /* DELIVER: how the sender addressed it (peer, parent, group, all) */
     uint32_t attempt, deadline_ms;
     int32_t priority;
     const void *body; /* msgpack bytes, valid until swb_msg_close or the next recv into it */
@@ -171,13 +171,13 @@ typedef struct {
     int _has_frame;
 } swb_msg_t;
 
-#define SWB_EVENT_STARTED 1
-#define SWB_EVENT_READY   2
-#define SWB_EVENT_EXIT    3
-#define SWB_EVENT_LOST    4
-#define SWB_EVENT_RESTART 5 /* text: when and why */
-#define SWB_EVENT_GAVE_UP 6 /* crashed too often: not restarted again */
-#define SWB_EVENT_LIMIT   7 /* killed for a resource or time limit: text says which */
+#define SWB_EVENT_STARTED  1
+#define SWB_EVENT_READY    2
+#define SWB_EVENT_EXIT     3
+#define SWB_EVENT_LOST     4
+#define SWB_EVENT_RESTART  5 /* text: when and why */
+#define SWB_EVENT_GAVE_UP  6 /* crashed too often: not restarted again */
+#define SWB_EVENT_LIMIT    7 /* killed for a resource or time limit: text says which */
 #define SWB_EVENT_RELOADED 8 /* a reload finished: code 0, or SWB_E_SPAWN if some failed */
 
 /* Release a received message's body. Safe on a zeroed or already closed message. */
@@ -231,8 +231,8 @@ typedef struct swb_task_opts swb_task_opts_t;
 typedef void (*swb_result_fn)(void *arg, uint64_t id, int code, const swb_msg_t *result);
 
 struct swb_task_opts {
-    uint32_t deadline_ms; /* the task ends with SWB_E_DEADLINE after this long; 0 = none */
-    int32_t priority;     /* higher runs first when tasks queue; default 0 */
+    uint32_t deadline_ms;    /* the task ends with SWB_E_DEADLINE after this long; 0 = none */
+    int32_t priority;        /* higher runs first when tasks queue; default 0 */
     swb_result_fn on_result; /* optional callback instead of receiving the RESULT */
     void *arg;
 };
@@ -266,11 +266,11 @@ size_t swb_peer_outstanding(const swb_peer_t *p);
 typedef struct swb_pool swb_pool_t;
 
 typedef struct {
-    const char *plugin;  /* name or path */
-    uint32_t workers;    /* default: the number of CPUs */
-    int mode;            /* SWB_CHILD_THREAD (default) or SWB_CHILD_PROCESS */
-    uint32_t capacity;   /* tasks at once per worker; default the plugin's */
-    uint32_t max_queue;  /* default 10000 */
+    const char *plugin; /* name or path */
+    uint32_t workers;   /* default: the number of CPUs */
+    int mode;           /* SWB_CHILD_THREAD (default) or SWB_CHILD_PROCESS */
+    uint32_t capacity;  /* tasks at once per worker; default the plugin's */
+    uint32_t max_queue; /* default 10000 */
 } swb_pool_opts_t;
 
 int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *opts);
@@ -296,14 +296,14 @@ typedef enum {
 } swb_child_mode_t;
 
 typedef struct {
-    const char *plugin;  /* plugin name (in the plugin folder) or path to a .so */
-    const char *name;    /* child name; NULL: broker picks "<plugin>-<n>"; with count > 1 a
-                            suffix -0, -1, ... is added */
-    int mode;            /* swb_child_mode_t */
-    uint32_t count;      /* default 1 */
-    uint32_t capacity;   /* tasks at once per child; default the plugin's */
-    int timeout_ms;      /* wait for the children to be ready; default 10000 */
-    int no_restart;      /* don't restart a child that crashes (default: restart it) */
+    const char *plugin;    /* plugin name (in the plugin folder) or path to a .so */
+    const char *name;      /* child name; NULL: broker picks "<plugin>-<n>"; with count > 1 a
+                              suffix -0, -1, ... is added */
+    int mode;              /* swb_child_mode_t */
+    uint32_t count;        /* default 1 */
+    uint32_t capacity;     /* tasks at once per child; default the plugin's */
+    int timeout_ms;        /* wait for the children to be ready; default 10000 */
+    int no_restart;        /* don't restart a child that crashes (default: restart it) */
     uint32_t mem_limit_mb; /* restart a process child whose RSS passes this; 0 = none */
     uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none */
 } swb_spawn_opts_t;

@@ -87,8 +87,7 @@ static void reload_check_done(swb_broker_t *b)
         return;
     char text[96];
     snprintf(text, sizeof text, "%d of %d workers replaced", r->n - r->failed, r->n);
-    broker_event(b, r->parent, SWB_EV_RELOADED, r->parent, 0, r->failed ? SWB_E_SPAWN : 0, 0,
-                 text);
+    broker_event(b, r->parent, SWB_EV_RELOADED, r->parent, 0, r->failed ? SWB_E_SPAWN : 0, 0, text);
     b->n.reloads++;
     swb_log(SWB_LOG_INFO, "reload for %s: %s", r->parent, text);
     free(r->swaps);
@@ -138,10 +137,10 @@ void broker_sup_event(void *arg, int event, const child_info_t *info, const char
         reg_peer_t *p = registry_by_name(b->reg, info->name, strlen(info->name));
         if (p && p->pid == info->pid)
             broker_drop_peer(b, p, 0); /* its tasks are retried elsewhere */
-        broker_event(b, info->parent, SWB_EV_EXIT, info->name, info->pid, info->code,
-                     info->signal, NULL);
-        swb_log(SWB_LOG_INFO, "child %s (pid %d) exited: code %d signal %d", info->name,
-                info->pid, info->code, info->signal);
+        broker_event(b, info->parent, SWB_EV_EXIT, info->name, info->pid, info->code, info->signal,
+                     NULL);
+        swb_log(SWB_LOG_INFO, "child %s (pid %d) exited: code %d signal %d", info->name, info->pid,
+                info->code, info->signal);
         reload_on_exit(b, info);
         break;
     }
@@ -228,7 +227,8 @@ static void plugin_stem(const char *plugin, char *out, size_t cap)
         *dot = '\0';
 }
 
-void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h)
+void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                     const swb_header_t *h)
 {
     if (h->count == 0 || h->count > SPAWN_MAX) {
         broker_error(b, rid, SWB_E_BAD_VALUE, "count must be 1..256", h->id, NULL);
@@ -302,8 +302,7 @@ void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
     const child_info_t *c = supervisor_find(b->sup, name);
     /* Only a child's own parent may kill it. */
     if (!c || strcmp(c->parent, from->name) != 0) {
-        broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no child of yours has that name", h->id,
-                     name);
+        broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no child of yours has that name", h->id, name);
         return;
     }
     reg_peer_t *p = registry_by_name(b->reg, name, strlen(name));
@@ -337,7 +336,8 @@ void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
 
 /* ---- RELOAD --------------------------------------------------------------------------- */
 
-void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h)
+void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                      const swb_header_t *h)
 {
     if (b->reload) {
         broker_error(b, rid, SWB_E_INVALID, "a reload is already running", h->id, NULL);
@@ -381,8 +381,7 @@ void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, 
         snprintf(group_name, sizeof group_name, "%s", swaps[i].new_name);
         next_name(b, group_name, swaps[i].new_name);
         child_info_t info;
-        if (supervisor_spawn_like(b->sup, swaps[i].old_name, swaps[i].new_name, &info) !=
-            SWB_OK) {
+        if (supervisor_spawn_like(b->sup, swaps[i].old_name, swaps[i].new_name, &info) != SWB_OK) {
             swaps[i].state = 3;
             r->failed++;
         } else {
@@ -405,7 +404,8 @@ void broker_reload_free(swb_broker_t *b)
 
 /* ---- SCALE ---------------------------------------------------------------------------- */
 
-void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h)
+void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                     const swb_header_t *h)
 {
     char group[SWB_MAX_NAME + 1], parent[SWB_MAX_NAME + 1];
     swbi_str_copy(group, sizeof group, h->name);
@@ -425,8 +425,8 @@ void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, c
         if (!all[i]->retiring)
             live[m++] = all[i];
     if (m == 0) {
-        broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no children of that parent in that group",
-                     h->id, group);
+        broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no children of that parent in that group", h->id,
+                     group);
         return;
     }
     char names[SPAWN_MAX][SWB_MAX_NAME + 1];

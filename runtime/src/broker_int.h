@@ -33,9 +33,9 @@ struct swb_broker {
     char **endpoints;
     size_t n_endpoints;
     int *lock_fds;
-    char *public_ep; /* first ipc/tcp endpoint, or NULL */
+    char *public_ep;      /* first ipc/tcp endpoint, or NULL */
     char private_dir[64]; /* made for private_ipc, removed on destroy */
-    int wake[2];     /* self-pipe: stop requests and thread-child exits */
+    int wake[2];          /* self-pipe: stop requests and thread-child exits */
     pthread_t thread;
     int thread_started;
     volatile int stop; /* set by swb_broker_stop (signal-safe) */
@@ -47,7 +47,7 @@ struct swb_broker {
     registry_t *reg;
     supervisor_t *sup;
     dispatch_t *disp;
-    int shutting_down; /* new tasks get `shutting down` */
+    int shutting_down;  /* new tasks get `shutting down` */
     int shutdown_phase; /* 1 finishing tasks, 2 children leaving, 3 done */
     int64_t shutdown_deadline;
     int shutdown_req_ms; /* atomic: set (signal-safe) by swb_broker_shutdown; -1 none */
@@ -60,11 +60,11 @@ struct swb_broker {
 };
 
 /* Handle one message: rid, decoded header, body (moved from when used; closed by caller). */
-void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h,
-                   zmq_msg_t *body, int has_body);
+void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
+                   int has_body);
 /* Reply ERROR to a routing id. */
-void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text,
-                  uint64_t id, const char *target);
+void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text, uint64_t id,
+                  const char *target);
 /* Remove a peer, telling its parent with an EVENT when `event` is non-zero. */
 void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event);
 /* Heartbeats out, dead peers out. */
@@ -84,10 +84,14 @@ void broker_child_ready(swb_broker_t *b, reg_peer_t *p);
 void broker_worker_hung(swb_broker_t *b, reg_peer_t *w, const char *why);
 void broker_reload_free(swb_broker_t *b);
 void broker_shutdown_step(swb_broker_t *b);
-void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
-void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
-void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
-void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h);
+void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                     const swb_header_t *h);
+void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                    const swb_header_t *h);
+void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                      const swb_header_t *h);
+void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
+                     const swb_header_t *h);
 /* Encode the STATS body into a malloc'd buffer. */
 int broker_stats_encode(swb_broker_t *b, char **out, size_t *len);
 

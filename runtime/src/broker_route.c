@@ -14,8 +14,8 @@
 
 #include "broker_int.h"
 
-void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text,
-                  uint64_t id, const char *target)
+void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text, uint64_t id,
+                  const char *target)
 {
     swb_header_t h;
     swb_header_init(&h, SWB_CMD_ERROR);
@@ -168,8 +168,8 @@ static int deliver(swb_broker_t *b, const swbi_rid_t *srid, reg_peer_t *from, re
     return -1;
 }
 
-static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
-                    const swb_header_t *h, zmq_msg_t *body, int has_body)
+static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h,
+                    zmq_msg_t *body, int has_body)
 {
     char target[SWB_MAX_NAME + 1] = "";
     if (SWB_HAS(h, SWB_F_TO))
@@ -189,8 +189,7 @@ static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         if (h->to_kind == SWB_TO_PEER && strcmp(target, "parent") != 0) {
             reg_peer_t *to = registry_by_name(b->reg, target, strlen(target));
             if (!to) {
-                broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no peer with that name", h->id,
-                             target);
+                broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no peer with that name", h->id, target);
                 return;
             }
             deliver(b, rid, from, to, &d, bp, h->id);
@@ -263,8 +262,8 @@ static void on_bye(swb_broker_t *b, reg_peer_t *from)
     broker_drop_peer(b, from, 0);
 }
 
-void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h,
-                   zmq_msg_t *body, int has_body)
+void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
+                   int has_body)
 {
     if (h->cmd == SWB_CMD_HELLO) {
         on_hello(b, rid, h);
@@ -320,8 +319,7 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     case SWB_CMD_ERROR:
         break; /* a peer's complaint about something we sent; nothing to answer */
     default:
-        broker_error(b, rid, SWB_E_UNKNOWN_CMD, "command not accepted by the broker", h->id,
-                     NULL);
+        broker_error(b, rid, SWB_E_UNKNOWN_CMD, "command not accepted by the broker", h->id, NULL);
         break;
     }
 }

@@ -340,8 +340,8 @@ static void reject(dispatch_t *d, reg_peer_t *client, uint64_t id, int code, con
     send_result(d, &t, code, text, NULL);
 }
 
-void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
-                   const swb_header_t *h, zmq_msg_t *body, int has_body)
+void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, const swb_header_t *h,
+                   zmq_msg_t *body, int has_body)
 {
     swb_broker_t *b = d->b;
     service_t *s = services_get(d->svcs, h->service.ptr, h->service.len, 0);

@@ -13,8 +13,8 @@ typedef struct swb_broker swb_broker_t;
 typedef struct dispatch dispatch_t;
 
 typedef struct {
-    uint32_t max_queue;       /* per service */
-    uint32_t max_attempts;    /* tries per task before `worker lost` */
+    uint32_t max_queue;    /* per service */
+    uint32_t max_attempts; /* tries per task before `worker lost` */
     uint32_t max_services;
     uint32_t max_tasks;       /* all tasks known to the broker (queued + running) */
     uint32_t no_worker_grace; /* ms a service may be without workers before its queued
@@ -26,8 +26,8 @@ typedef struct {
 int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o);
 void dispatch_destroy(dispatch_t **self_p);
 
-void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
-                   const swb_header_t *h, zmq_msg_t *body, int has_body);
+void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, const swb_header_t *h,
+                   zmq_msg_t *body, int has_body);
 void dispatch_result(dispatch_t *d, reg_peer_t *worker, const swb_header_t *h, zmq_msg_t *body,
                      int has_body);
 void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,

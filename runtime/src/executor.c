@@ -237,8 +237,7 @@ int executor_start(host_t *h)
         if (pthread_create(&h->ctxs[i].thread, NULL, executor_main, &h->ctxs[i]) != 0) {
             /* Run with the threads we have; the broker still sees the declared capacity, so
              * say so. */
-            swb_log(SWB_LOG_ERROR, "host: only %u of %u executor threads started", i,
-                    h->capacity);
+            swb_log(SWB_LOG_ERROR, "host: only %u of %u executor threads started", i, h->capacity);
             h->capacity = i;
             return i ? SWB_OK : SWB_E_SYS;
         }

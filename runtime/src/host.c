@@ -59,8 +59,8 @@ static int on_message(host_t *h, swb_msg_t *m, int *draining)
     switch (m->type) {
     case SWB_MSG_TASK:
         if (*draining) {
-            swb_peer_result(h->peer, m->id, m->attempt, SWB_E_SHUTTING_DOWN,
-                            "worker is draining", NULL, 0);
+            swb_peer_result(h->peer, m->id, m->attempt, SWB_E_SHUTTING_DOWN, "worker is draining",
+                            NULL, 0);
             return 0;
         }
         /* fallthrough */
@@ -84,8 +84,8 @@ static int on_message(host_t *h, swb_msg_t *m, int *draining)
     case SWB_MSG_BYE:
         return 1;
     case SWB_MSG_ERROR:
-        swb_log(SWB_LOG_WARN, "worker %s: %s (%s) %s", swb_peer_name(h->peer),
-                swb_errname(m->code), m->text, m->name);
+        swb_log(SWB_LOG_WARN, "worker %s: %s (%s) %s", swb_peer_name(h->peer), swb_errname(m->code),
+                m->text, m->name);
         return 0;
     default:
         return 0;
@@ -197,8 +197,7 @@ int swb_host_run(const swb_host_opts_t *o)
     rc = swb_peer_new(&h->peer, &po);
     if (rc != SWB_OK) {
         swb_log(SWB_LOG_ERROR, "worker %s: cannot join the broker at %s: %s",
-                o->name ? o->name : "", o->endpoint ? o->endpoint : "(default)",
-                swb_strerror(rc));
+                o->name ? o->name : "", o->endpoint ? o->endpoint : "(default)", swb_strerror(rc));
         goto out;
     }
     h->pull = zmq_socket(h->peer->ctx, ZMQ_PULL);
@@ -219,8 +218,8 @@ int swb_host_run(const swb_host_opts_t *o)
         zmq_setsockopt(c->push, ZMQ_LINGER, &linger, sizeof linger);
     }
     if (d->init && (rc = d->init(&h->ctxs[0], &h->state)) != 0) {
-        swb_log(SWB_LOG_ERROR, "worker %s: plugin %s refused to start (%d)",
-                swb_peer_name(h->peer), d->name ? d->name : path, rc);
+        swb_log(SWB_LOG_ERROR, "worker %s: plugin %s refused to start (%d)", swb_peer_name(h->peer),
+                d->name ? d->name : path, rc);
         forward_outbox(h);
         goto out;
     }

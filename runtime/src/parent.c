@@ -34,8 +34,7 @@ static int parse_children(const swb_msg_t *m, swb_child_t *out, size_t cap, size
             }
             if (*n < cap) {
                 msgpack_object_str s = e.via.array.ptr[0].via.str;
-                swbi_str_copy(out[*n].name, sizeof out[*n].name,
-                              (swb_str_t){s.ptr, s.size});
+                swbi_str_copy(out[*n].name, sizeof out[*n].name, (swb_str_t){s.ptr, s.size});
                 out[*n].pid = (int)e.via.array.ptr[1].via.u64;
                 (*n)++;
             }

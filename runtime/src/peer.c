@@ -297,7 +297,8 @@ int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
     if (!p)
         return SWB_E_NOMEM;
     p->kind = opts->kind;
-    p->capacity = opts->no_tasks ? 0 : (opts->capacity ? opts->capacity : (opts->n_services ? 1 : 0));
+    p->capacity =
+        opts->no_tasks ? 0 : (opts->capacity ? opts->capacity : (opts->n_services ? 1 : 0));
     p->hb_ivl_ms = 1000;
     p->hb_liveness = 3;
     p->next_id = 1;
@@ -322,7 +323,8 @@ int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
         ep = def;
     }
     snprintf(p->endpoint, sizeof p->endpoint, "%s", ep);
-    p->ctx = opts->zmq_ctx ? opts->zmq_ctx : (opts->broker ? swb_broker_zmq_ctx(opts->broker) : NULL);
+    p->ctx =
+        opts->zmq_ctx ? opts->zmq_ctx : (opts->broker ? swb_broker_zmq_ctx(opts->broker) : NULL);
     if (!p->ctx) {
         p->ctx = zmq_ctx_new();
         p->own_ctx = 1;

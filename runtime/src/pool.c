@@ -47,9 +47,8 @@ int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *o)
     if (rc != SWB_OK)
         goto fail;
     /* Processes need an ipc socket: the broker makes a private one. */
-    swb_broker_opts_t bo = {.no_default = 1,
-                            .private_ipc = o->mode == SWB_CHILD_PROCESS,
-                            .max_queue = o->max_queue};
+    swb_broker_opts_t bo = {
+        .no_default = 1, .private_ipc = o->mode == SWB_CHILD_PROCESS, .max_queue = o->max_queue};
     if ((rc = swb_broker_new(&pool->broker, &bo)) != SWB_OK ||
         (rc = swb_broker_start(pool->broker)) != SWB_OK)
         goto fail;
@@ -102,8 +101,7 @@ swb_broker_t *swb_pool_broker(swb_pool_t *pool)
     return pool ? pool->broker : NULL;
 }
 
-int swb_pool_call(swb_pool_t *pool, const void *body, size_t len, int timeout_ms,
-                  swb_msg_t *result)
+int swb_pool_call(swb_pool_t *pool, const void *body, size_t len, int timeout_ms, swb_msg_t *result)
 {
     if (!pool)
         return SWB_E_INVALID;

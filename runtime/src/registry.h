@@ -32,8 +32,8 @@ typedef struct {
     uint32_t load;
     /* dispatch state (dispatch.c): tasks running here and this worker's place in each of its
      * services' heaps of workers with a free slot */
-    uint32_t gen;  /* bumped each time the slot is reused */
-    int draining;  /* told to DRAIN: keeps its tasks, gets no new ones */
+    uint32_t gen; /* bumped each time the slot is reused */
+    int draining; /* told to DRAIN: keeps its tasks, gets no new ones */
     uint32_t inflight;
     uint64_t done, last_pick;
     struct task *tasks;

@@ -188,9 +188,8 @@ static int spawn_thread(supervisor_t *s, child_rec_t *c)
 
 static int env_override(const char *entry)
 {
-    static const char *ours[] = {"SWB_ENDPOINT=", "SWB_PLUGIN=",   "SWB_NAME=",
-                                 "SWB_PARENT=",   "SWB_CAPACITY=", "SWB_PLUGIN_DIR=",
-                                 "SWB_KIND="};
+    static const char *ours[] = {"SWB_ENDPOINT=", "SWB_PLUGIN=",     "SWB_NAME=", "SWB_PARENT=",
+                                 "SWB_CAPACITY=", "SWB_PLUGIN_DIR=", "SWB_KIND="};
     for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
         if (strncmp(entry, ours[i], strlen(ours[i])) == 0)
             return 1;
@@ -320,8 +319,7 @@ int supervisor_spawn(supervisor_t *s, const spawn_req_t *req, child_info_t *info
     return SWB_OK;
 }
 
-int supervisor_spawn_like(supervisor_t *s, const char *like, const char *name,
-                          child_info_t *info)
+int supervisor_spawn_like(supervisor_t *s, const char *like, const char *name, child_info_t *info)
 {
     child_rec_t *o = find_kid(s, like);
     if (!o)
@@ -401,8 +399,8 @@ int supervisor_poll_items(supervisor_t *s, zmq_pollitem_t *items, int max)
     int n = 0;
     for (int i = 0; i < s->n && n < max; i++) {
         if (s->kids[i]->info.running && s->kids[i]->pidfd >= 0) {
-            items[n] = (zmq_pollitem_t){.socket = NULL, .fd = s->kids[i]->pidfd,
-                                        .events = ZMQ_POLLIN};
+            items[n] =
+                (zmq_pollitem_t){.socket = NULL, .fd = s->kids[i]->pidfd, .events = ZMQ_POLLIN};
             n++;
         }
     }
@@ -472,7 +470,8 @@ static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn
     if (!c->info.ready) {
         /* It never got as far as HELLO: restarting would only repeat the failure. */
         snprintf(text, sizeof text, "given up: exited (%s %d) before it was ready",
-                 c->info.signal ? "signal" : "code", c->info.signal ? c->info.signal : c->info.code);
+                 c->info.signal ? "signal" : "code",
+                 c->info.signal ? c->info.signal : c->info.code);
         if (fn)
             fn(arg, SWB_EV_GAVE_UP, &c->info, text);
         return 1;
@@ -490,11 +489,12 @@ static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn
         c->backoff_ms = s->o.backoff_min_ms;
     c->restart_at_ms = now + c->backoff_ms;
     snprintf(text, sizeof text, "restarting in %u ms (%s %d)", c->backoff_ms,
-             c->info.signal ? "signal" : "exit code", c->info.signal ? c->info.signal : c->info.code);
+             c->info.signal ? "signal" : "exit code",
+             c->info.signal ? c->info.signal : c->info.code);
     if (fn)
         fn(arg, SWB_EV_RESTART, &c->info, text);
-    c->backoff_ms = c->backoff_ms * 2 > s->o.backoff_max_ms ? s->o.backoff_max_ms
-                                                            : c->backoff_ms * 2;
+    c->backoff_ms =
+        c->backoff_ms * 2 > s->o.backoff_max_ms ? s->o.backoff_max_ms : c->backoff_ms * 2;
     c->restart_times[c->n_restart_times++ % RESTART_RING] = now;
     return 0;
 }

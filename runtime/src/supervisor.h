@@ -45,9 +45,9 @@ typedef struct {
     char group[SWB_MAX_NAME + 1];
     int pid;
     int mode;
-    int code;   /* exit code, when it exited */
-    int signal; /* signal that ended it, or 0 */
-    int running; /* 0 while waiting to be restarted */
+    int code;     /* exit code, when it exited */
+    int signal;   /* signal that ended it, or 0 */
+    int running;  /* 0 while waiting to be restarted */
     int retiring; /* asked to leave (reload, scale down, disconnect): no restart */
     int ready;    /* said HELLO since it was last started */
     uint32_t restarts;
@@ -64,8 +64,7 @@ void supervisor_destroy(supervisor_t **self_p, int grace_ms);
 /* Start one child; fills *info (name, pid). */
 int supervisor_spawn(supervisor_t *s, const spawn_req_t *req, child_info_t *info);
 /* Start a child like `like` (same plugin, mode, limits, parent, group) under a new name. */
-int supervisor_spawn_like(supervisor_t *s, const char *like, const char *name,
-                          child_info_t *info);
+int supervisor_spawn_like(supervisor_t *s, const char *like, const char *name, child_info_t *info);
 /* Whether a child of that name exists (running or waiting to restart). */
 int supervisor_has(supervisor_t *s, const char *name);
 const child_info_t *supervisor_find(supervisor_t *s, const char *name);

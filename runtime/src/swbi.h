@@ -49,8 +49,7 @@ typedef struct {
     const void *id;
     size_t len;
 } swbi_rid_t;
-int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
-              int flags);
+int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body, int flags);
 /* The same with a body given as bytes (copied). */
 int swbi_send_bytes(void *sock, const swbi_rid_t *rid, const swb_header_t *h, const void *body,
                     size_t len, int flags);

@@ -28,8 +28,7 @@ void swbi_str_copy(char *dst, size_t cap, swb_str_t s)
     dst[n] = '\0';
 }
 
-int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
-              int flags)
+int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body, int flags)
 {
     unsigned char buf[SWB_MAX_HEADER];
     size_t len = 0;

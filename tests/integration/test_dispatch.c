@@ -91,7 +91,7 @@ static void test_least_loaded_worker_gets_more_tasks(void **state)
     }
     swb_msg_close(&r);
     assert_int_equal(fast + slow, N);
-    assert_true(slow > 0);      /* both were used */
+    assert_true(slow > 0);        /* both were used */
     assert_true(fast > 4 * slow); /* the slow one took clearly fewer */
 }
 
@@ -101,10 +101,8 @@ static int with_broker(void **state, uint32_t max_queue)
     if (!h || harness_dir(h) != 0)
         return -1;
     const char *eps[] = {h->endpoint};
-    swb_broker_opts_t o = {.endpoints = eps,
-                           .n_endpoints = 1,
-                           .heartbeat_ivl_ms = 200,
-                           .max_queue = max_queue};
+    swb_broker_opts_t o = {
+        .endpoints = eps, .n_endpoints = 1, .heartbeat_ivl_ms = 200, .max_queue = max_queue};
     if (swb_broker_new(&h->broker, &o) != SWB_OK || swb_broker_start(h->broker) != SWB_OK)
         return -1;
     h->parent = harness_client(h, "test-parent");

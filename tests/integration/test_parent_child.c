@@ -155,8 +155,7 @@ static void test_kill_of_someone_elses_child_is_refused(void **state)
 static void test_spawn_several_children_with_one_call(void **state)
 {
     harness_t *h = *state;
-    swb_spawn_opts_t o = {.plugin = "echo", .mode = SWB_CHILD_THREAD, .count = 4,
-                          .name = "pool"};
+    swb_spawn_opts_t o = {.plugin = "echo", .mode = SWB_CHILD_THREAD, .count = 4, .name = "pool"};
     swb_child_t c[4];
     size_t n = 0;
     assert_int_equal(swb_spawn(h->parent, &o, c, 4, &n), SWB_OK);

@@ -282,8 +282,8 @@ static void test_sigterm_to_swb_broker_finishes_tasks_and_cleans_up(void **state
     if (pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 1);
-        execl(SWB_BIN_DIR "/swb", "swb", "broker", "--endpoint", ep, "--workers", "2",
-              "--plugin", "sleep", (char *)NULL);
+        execl(SWB_BIN_DIR "/swb", "swb", "broker", "--endpoint", ep, "--workers", "2", "--plugin",
+              "sleep", (char *)NULL);
         _exit(127);
     }
     daemon_pid = pid;
@@ -395,7 +395,8 @@ static int64_t stat_workers(harness_t *h)
     if (msgpack_unpack_next(&u, st, len, &off) == MSGPACK_UNPACK_SUCCESS) {
         msgpack_object_map *m = &u.data.via.map;
         for (uint32_t i = 0; i < m->size; i++) {
-            if (m->ptr[i].key.via.str.size == 8 && !memcmp(m->ptr[i].key.via.str.ptr, "services", 8)) {
+            if (m->ptr[i].key.via.str.size == 8 &&
+                !memcmp(m->ptr[i].key.via.str.ptr, "services", 8)) {
                 msgpack_object_array *a = &m->ptr[i].val.via.array;
                 for (uint32_t j = 0; j < a->size; j++) {
                     msgpack_sbuffer sb;

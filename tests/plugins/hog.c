@@ -27,8 +27,8 @@ static int handle(swb_ctx_t *ctx, void *state, const swb_task_t *task)
         return swb_ctx_fail(ctx, SWB_E_NOMEM, "out of memory");
     memset(p, 1, (size_t)mb << 20); /* deliberately never freed: the point is to grow */
     held += (size_t)mb;
-    unsigned char out[16] = {0x81, 0xa4, 'h', 'e', 'l', 'd', 0xcd,
-                             (unsigned char)(held >> 8), (unsigned char)held};
+    unsigned char out[16] = {
+        0x81, 0xa4, 'h', 'e', 'l', 'd', 0xcd, (unsigned char)(held >> 8), (unsigned char)held};
     return swb_ctx_reply(ctx, out, 9);
 }
 
