@@ -34,6 +34,8 @@ static const demo_t demos[] = {
                      "at once, and their total"},
     {"load_balance", "100 tasks on a fast and a slow worker: the broker gives most to the fast "
                      "one (counts checked against STATS)"},
+    {"supervised", "a crashing worker is restarted by the supervisor, then both workers are "
+                   "reloaded under a steady stream of tasks, none failing"},
 };
 
 #define N_DEMOS (sizeof demos / sizeof demos[0])

@@ -170,6 +170,18 @@ static void test_load_balance_example(void **state)
     free(r);
 }
 
+static void test_supervised_example(void **state)
+{
+    run_t *r = malloc(sizeof *r);
+    assert_non_null(r);
+    run_example(r, "supervised");
+    assert_int_equal(r->status, 0);
+    assert_has(r->out, "event restart");
+    assert_has(r->out, "worker-0 is back as pid");
+    assert_has(r->out, "reload: done; tasks: 2000 ok, 0 failed");
+    free(r);
+}
+
 static void test_swb_demo_runs_every_example(void **state)
 {
     run_t *r = malloc(sizeof *r);
@@ -182,6 +194,7 @@ static void test_swb_demo_runs_every_example(void **state)
     assert_has(r->out, "  cluster_relay  ok");
     assert_has(r->out, "  parallel_sum   ok");
     assert_has(r->out, "  load_balance   ok");
+    assert_has(r->out, "  supervised     ok");
     free(r);
 }
 
@@ -242,6 +255,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cluster_relay_example),
     cmocka_unit_test(test_parallel_sum_example),
     cmocka_unit_test(test_load_balance_example),
+    cmocka_unit_test(test_supervised_example),
     cmocka_unit_test(test_swb_demo_runs_every_example),
     SWB_IT(test_swb_call_prints_the_result),
     SWB_IT(test_swb_call_unknown_service_exits_1),
