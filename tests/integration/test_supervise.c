@@ -382,6 +382,78 @@ static void test_reload_under_load_fails_no_task(void **state)
     call_sum_ok(h->parent);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    /* Into a temporary name, then renamed: how a build replaces a plugin. */
+    char tmp[400];
+    snprintf(tmp, sizeof tmp, "%s.new", to);
+    FILE *in = fopen(from, "rb"), *out = fopen(tmp, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(rename(tmp, to), 0);
+}
+
+static int64_t version_of(swb_peer_t *p)
+{
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(p, "versioned", NULL, 0, 5000, &r), SWB_OK);
+    int64_t v = -1;
+    assert_int_equal(unpack_map_int(r.body, r.len, "version", &v), 0);
+    swb_msg_close(&r);
+    return v;
+}
+
+static void reload_picks_up_a_new_build(harness_t *h, int mode)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/plugin-%d.so", h->dir, mode);
+    copy_file(TP("versioned"), path);
+    swb_spawn_opts_t o = {.mode = mode, .count = 2};
+    swb_child_t kids[2];
+    size_t n = 0;
+    o.plugin = path;
+    assert_int_equal(swb_spawn(h->parent, &o, kids, 2, &n), SWB_OK);
+    assert_int_equal(version_of(h->parent), 1);
+    copy_file(TP("versioned2"), path);
+    assert_int_equal(swb_reload(h->parent, NULL, 10000), SWB_OK);
+    for (int i = 0; i < 4; i++) /* both workers now run the new build */
+        assert_int_equal(version_of(h->parent), 2);
+}
+
+static void test_reload_loads_a_new_build_in_worker_threads(void **state)
+{
+    reload_picks_up_a_new_build(*state, SWB_CHILD_THREAD);
+}
+
+static void test_reload_loads_a_new_build_in_worker_processes(void **state)
+{
+    reload_picks_up_a_new_build(*state, SWB_CHILD_PROCESS);
+}
+
+static void test_cpu_limit_ends_a_runaway_worker(void **state)
+{
+    harness_t *h = *state;
+    swb_spawn_opts_t o = {.cpu_limit_s = 1, .no_restart = 1};
+    swb_child_t c = spawn1(h, "fib", &o);
+    size_t len;
+    void *body = pack_map_int(&len, "n", 60); /* naive fib(60): far beyond a second */
+    uint64_t id;
+    assert_int_equal(swb_submit(h->parent, "fib", body, len, NULL, &id), SWB_OK);
+    free(body);
+    swb_msg_t m = {0};
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_EXIT, c.name, &m, 10000), SWB_OK);
+    assert_true(m.signal == SIGXCPU || m.signal == SIGKILL);
+    /* No worker is left for the task: it ends, exactly once, with an error. */
+    assert_true(swb_wait(h->parent, id, &m, 10000) < 0);
+    swb_msg_close(&m);
+}
+
 static int64_t stat_workers(harness_t *h)
 {
     void *st = NULL;
@@ -459,6 +531,9 @@ static const struct CMUnitTest tests[] = {
     SWB_ST(test_sigterm_to_swb_broker_finishes_tasks_and_cleans_up),
     SWB_ST(test_reload_under_load_fails_no_task),
     SWB_ST(test_scale_up_and_down_under_load),
+    SWB_ST(test_reload_loads_a_new_build_in_worker_threads),
+    SWB_ST(test_reload_loads_a_new_build_in_worker_processes),
+    SWB_ST(test_cpu_limit_ends_a_runaway_worker),
 };
 
 SWB_TEST_MAIN(tests)
