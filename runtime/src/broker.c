@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,15 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
     b->ctx = zmq_ctx_new();
     if (!b->ctx)
         goto fail;
+    /* Every worker thread has a socket in this context: libzmq's default of 1023 sockets
+     * would cap a service at a few hundred thread workers. Each socket needs descriptors,
+     * so the soft open-file limit goes up to the hard one as well. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    zmq_ctx_set(b->ctx, ZMQ_MAX_SOCKETS, 16384);
     b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
     if (!b->router)
         goto fail;
@@ -278,6 +288,7 @@ int swb_broker_run(swb_broker_t *b)
 
 static void *broker_thread(void *arg)
 {
+    pthread_setname_np(pthread_self(), "swb-broker"); /* for top -H, perf and benchmarks */
     swb_broker_run(arg);
     return NULL;
 }

@@ -52,6 +52,14 @@ void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
 {
     if (!p || !p->used)
         return;
+    if (event == SWB_EV_LOST) {
+        b->n.peers_lost++;
+        /* A child process we lost (stopped, hung, cut off) is killed, so that it exits and
+         * the supervisor restarts it; never left behind half-alive. */
+        const child_info_t *c = supervisor_find(b->sup, p->name);
+        if (c && c->mode == SWB_SPAWN_PROCESS && c->pid == p->pid)
+            supervisor_kill(b->sup, p->name, SIGKILL, 1);
+    }
     if (event)
         broker_event(b, p->parent, event, p->name, p->pid, 0, 0, NULL);
     swb_log(SWB_LOG_DEBUG, "peer %s left", p->name);
@@ -337,12 +345,11 @@ void broker_heartbeat(swb_broker_t *b)
          * A client's application may simply be busy elsewhere (a parent computing, a program
          * between calls): clients are judged by their connection instead, which ZMTP
          * heartbeats keep honest, and a send to a closed one fails below. */
-        if (p->kind != SWB_KIND_CLIENT && b->now_ms - p->last_seen_ms > dead_after) {
+        /* A worker running a task inline may be silent for as long as the task takes: its
+         * connection (ZMTP) and the task's deadline speak for it then. */
+        if (p->kind != SWB_KIND_CLIENT && !p->inflight &&
+            b->now_ms - p->last_seen_ms > dead_after) {
             swb_log(SWB_LOG_INFO, "peer %s missed its heartbeats", p->name);
-            b->n.peers_lost++;
-            const child_info_t *c = supervisor_find(b->sup, p->name);
-            if (c && c->mode == SWB_SPAWN_PROCESS && c->pid == p->pid)
-                supervisor_kill(b->sup, p->name, SIGKILL, 1); /* hung: EXIT, then restart */
             broker_drop_peer(b, p, SWB_EV_LOST);
             continue;
         }

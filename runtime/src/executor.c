@@ -82,7 +82,9 @@ static work_t *take(host_t *h)
 
 static int ctx_out(swb_ctx_t *c, const swb_header_t *hd, const void *body, size_t len)
 {
-    if (swbi_send_bytes(c->push, NULL, hd, body, len, 0) != 0)
+    /* Inline mode has no outbox: this thread owns the broker connection. */
+    void *sock = c->push ? c->push : swb_peer_socket(c->host->peer);
+    if (swbi_send_bytes(sock, NULL, hd, body, len, 0) != 0)
         return errno == ETERM ? SWB_E_CLOSED : SWB_E_SYS;
     return SWB_OK;
 }
@@ -185,8 +187,12 @@ const char *swb_ctx_parent(const swb_ctx_t *c)
 
 int swb_ctx_should_stop(const swb_ctx_t *c)
 {
-    return c && (__atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE) ||
-                 __atomic_load_n(&c->host->stopping, __ATOMIC_ACQUIRE));
+    if (!c)
+        return 0;
+    if (c->host->inline_mode)
+        host_pump(c->host); /* the only moment this thread can hear a CANCEL */
+    return __atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&c->host->stopping, __ATOMIC_ACQUIRE);
 }
 
 static void run_task(swb_ctx_t *c, work_t *w)
@@ -215,24 +221,46 @@ static void run_task(swb_ctx_t *c, work_t *w)
     __atomic_store_n(&c->cur_id, 0, __ATOMIC_RELEASE);
 }
 
+static void run_work(swb_ctx_t *c, work_t *w)
+{
+    host_t *h = c->host;
+    if (w->kind == WORK_TASK)
+        run_task(c, w);
+    else if (h->desc->on_message)
+        h->desc->on_message(c, h->state, w->from, zmq_msg_data(&w->body), zmq_msg_size(&w->body));
+    work_free(w);
+}
+
 static void *executor_main(void *arg)
 {
     swb_ctx_t *c = arg;
-    host_t *h = c->host;
     work_t *w;
-    while ((w = take(h)) != NULL) {
-        if (w->kind == WORK_TASK)
-            run_task(c, w);
-        else if (h->desc->on_message)
-            h->desc->on_message(c, h->state, w->from, zmq_msg_data(&w->body),
-                                zmq_msg_size(&w->body));
-        work_free(w);
-    }
+    while ((w = take(c->host)) != NULL)
+        run_work(c, w);
     return NULL;
+}
+
+int executor_run_one(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    work_t *w = h->head;
+    if (w) {
+        h->head = w->next;
+        if (!h->head)
+            h->tail = NULL;
+        h->queued--;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (!w)
+        return 0;
+    run_work(&h->ctxs[0], w);
+    return 1;
 }
 
 int executor_start(host_t *h)
 {
+    if (h->inline_mode)
+        return SWB_OK;
     for (uint32_t i = 0; i < h->capacity; i++) {
         if (pthread_create(&h->ctxs[i].thread, NULL, executor_main, &h->ctxs[i]) != 0) {
             /* Run with the threads we have; the broker still sees the declared capacity, so
@@ -247,6 +275,11 @@ int executor_start(host_t *h)
 
 void executor_join(host_t *h)
 {
+    if (h->inline_mode) {
+        while (executor_run_one(h)) /* what was accepted still runs */
+            ;
+        return;
+    }
     pthread_mutex_lock(&h->lock);
     h->closing = 1;
     pthread_cond_broadcast(&h->cond);

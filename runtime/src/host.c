@@ -5,6 +5,12 @@
  * broker's process (over inproc, with the broker's context), which is why a plugin runs as a
  * thread or a process unchanged. This file is the I/O loop: it owns the broker connection,
  * heartbeats, hands tasks and messages to the executors, and forwards what they send.
+ *
+ * With capacity 1 (the default) there are no executor threads: the I/O thread runs the plugin
+ * itself between polls, which saves two thread hand-offs per task. A long task then holds up
+ * heartbeats, which the broker allows for a worker with a task in flight (its connection's
+ * ZMTP heartbeats still show the process is alive, and deadlines catch a hung task); a plugin
+ * that calls swb_ctx_should_stop keeps heartbeating and hears CANCEL, DRAIN and BYE.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -53,15 +59,15 @@ static work_t *work_from(const swb_msg_t *m, work_kind_t kind)
     return w;
 }
 
-/* Handle one message from the broker. Returns 1 when the host should stop. */
-static int on_message(host_t *h, swb_msg_t *m, int *draining)
+/* Handle one message from the broker; sets h->bye when the host should stop. */
+static void on_message(host_t *h, swb_msg_t *m)
 {
     switch (m->type) {
     case SWB_MSG_TASK:
-        if (*draining) {
+        if (h->draining) {
             swb_peer_result(h->peer, m->id, m->attempt, SWB_E_SHUTTING_DOWN, "worker is draining",
                             NULL, 0);
-            return 0;
+            return;
         }
         /* fallthrough */
     case SWB_MSG_DELIVER: {
@@ -69,27 +75,68 @@ static int on_message(host_t *h, swb_msg_t *m, int *draining)
         if (!w) {
             if (m->type == SWB_MSG_TASK)
                 swb_peer_result(h->peer, m->id, m->attempt, SWB_E_NOMEM, NULL, NULL, 0);
-            return 0;
+            return;
         }
         executor_push(h, w);
-        return 0;
+        return;
     }
     case SWB_MSG_CANCEL:
         if (executor_cancel(h, m->id) == 2)
             swb_peer_result(h->peer, m->id, m->attempt, SWB_E_CANCELLED, "cancelled", NULL, 0);
-        return 0;
+        return;
     case SWB_MSG_DRAIN:
-        *draining = 1;
-        return 0;
+        h->draining = 1;
+        return;
     case SWB_MSG_BYE:
-        return 1;
+        h->bye = 1;
+        __atomic_store_n(&h->stopping, 1, __ATOMIC_RELEASE);
+        return;
     case SWB_MSG_ERROR:
         swb_log(SWB_LOG_WARN, "worker %s: %s (%s) %s", swb_peer_name(h->peer), swb_errname(m->code),
                 m->text, m->name);
-        return 0;
+        return;
     default:
-        return 0;
+        return;
     }
+}
+
+/* Read everything the broker has sent, without blocking. */
+static void read_all(host_t *h)
+{
+    swb_msg_t m = {0};
+    while (!h->bye) {
+        int rc = swb_peer_recv(h->peer, &m, 0);
+        if (rc == SWB_E_TIMEOUT)
+            break;
+        if (rc != SWB_OK) {
+            h->bye = 1;
+            h->failed = 1;
+            break;
+        }
+        on_message(h, &m);
+    }
+    swb_msg_close(&m);
+}
+
+static int stop_asked(host_t *h)
+{
+    const swb_host_opts_t *o = h->opts;
+    if (o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&h->stopping, 1, __ATOMIC_RELEASE);
+        return 1;
+    }
+    return 0;
+}
+
+void host_pump(host_t *h)
+{
+    int64_t now = swbi_now_ms();
+    if (now - h->last_pump_ms < 1)
+        return; /* a plugin may ask in a tight loop; a socket read per ms is plenty */
+    h->last_pump_ms = now;
+    stop_asked(h);
+    read_all(h);
+    swb_peer_tick(h->peer);
 }
 
 static int queue_empty(host_t *h)
@@ -105,35 +152,33 @@ static int queue_empty(host_t *h)
     return 1;
 }
 
-static int serve(host_t *h, const swb_host_opts_t *o)
+static int serve(host_t *h)
 {
-    int draining = 0, code = 0;
-    swb_msg_t m = {0};
+    int code = 0;
     void *sock = swb_peer_socket(h->peer);
     for (;;) {
-        if (o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE))
+        if (stop_asked(h))
             break;
+        /* Inline: work waiting means no sleeping in poll. */
+        long timeout = h->inline_mode && !queue_empty(h) ? 0 : 100;
         zmq_pollitem_t items[2] = {{.socket = sock, .events = ZMQ_POLLIN},
                                    {.socket = h->pull, .events = ZMQ_POLLIN}};
-        if (zmq_poll(items, 2, 100) < 0 && errno == ETERM)
+        if (zmq_poll(items, h->pull ? 2 : 1, timeout) < 0 && errno == ETERM)
             break;
-        if (items[1].revents & ZMQ_POLLIN)
+        if (h->pull && (items[1].revents & ZMQ_POLLIN))
             forward_outbox(h);
-        int stop = 0;
-        while (!stop) {
-            int rc = swb_peer_recv(h->peer, &m, 0);
-            if (rc == SWB_E_TIMEOUT)
-                break;
-            if (rc != SWB_OK) {
-                stop = 1;
-                code = 1;
-                break;
-            }
-            stop = on_message(h, &m, &draining);
-        }
-        swb_msg_close(&m);
-        if (stop)
+        if (items[0].revents & ZMQ_POLLIN)
+            read_all(h);
+        if (h->bye) {
+            code = h->failed;
             break;
+        }
+        if (h->inline_mode)
+            executor_run_one(h);
+        if (h->bye) {
+            code = h->failed;
+            break;
+        }
         if (swb_peer_tick(h->peer) == SWB_E_CLOSED && h->peer->parent[0]) {
             /* A child that lost its broker has lost its parent too: leave rather than
              * linger as an orphan (PR_SET_PDEATHSIG covers the process case first). */
@@ -141,7 +186,7 @@ static int serve(host_t *h, const swb_host_opts_t *o)
             code = 3;
             break;
         }
-        if (draining && queue_empty(h))
+        if (h->draining && queue_empty(h))
             break;
     }
     return code;
@@ -200,14 +245,21 @@ int swb_host_run(const swb_host_opts_t *o)
                 o->name ? o->name : "", o->endpoint ? o->endpoint : "(default)", swb_strerror(rc));
         goto out;
     }
-    h->pull = zmq_socket(h->peer->ctx, ZMQ_PULL);
-    snprintf(h->outbox, sizeof h->outbox, "inproc://swb-host-%p", (void *)h);
+    h->opts = o;
+    h->inline_mode = h->capacity == 1;
     h->ctxs = calloc(h->capacity, sizeof *h->ctxs);
-    if (!h->pull || !h->ctxs || zmq_bind(h->pull, h->outbox) != 0)
+    if (!h->ctxs)
         goto out;
-    int zero = 0;
-    zmq_setsockopt(h->pull, ZMQ_LINGER, &zero, sizeof zero);
-    for (uint32_t i = 0; i < h->capacity; i++) {
+    h->ctxs[0].host = h;
+    if (!h->inline_mode) {
+        h->pull = zmq_socket(h->peer->ctx, ZMQ_PULL);
+        snprintf(h->outbox, sizeof h->outbox, "inproc://swb-host-%p", (void *)h);
+        if (!h->pull || zmq_bind(h->pull, h->outbox) != 0)
+            goto out;
+        int zero = 0;
+        zmq_setsockopt(h->pull, ZMQ_LINGER, &zero, sizeof zero);
+    }
+    for (uint32_t i = 0; i < h->capacity && !h->inline_mode; i++) {
         swb_ctx_t *c = &h->ctxs[i];
         c->host = h;
         c->index = (int)i;
@@ -230,13 +282,15 @@ int swb_host_run(const swb_host_opts_t *o)
     }
     swb_log(SWB_LOG_INFO, "worker %s serving %s (capacity %u)", swb_peer_name(h->peer),
             d->name ? d->name : path, h->capacity);
-    code = serve(h, o);
+    code = serve(h);
     __atomic_store_n(&h->stopping, 1, __ATOMIC_RELEASE);
     executor_join(h);
-    forward_outbox(h);
+    if (h->pull)
+        forward_outbox(h);
     if (d->fini)
         d->fini(h->state);
-    forward_outbox(h);
+    if (h->pull)
+        forward_outbox(h);
 out:
     if (h->ctxs) {
         for (uint32_t i = 0; i < h->capacity; i++)

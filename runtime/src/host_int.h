@@ -52,6 +52,12 @@ struct host {
     int closing;  /* executors stop taking work (under lock) */
     int stopping; /* atomic: the host is shutting down */
     uint32_t load;
+    /* Inline mode (capacity 1): the I/O thread runs the plugin itself, saving two thread
+     * hand-offs per task; while a task runs, swb_ctx_should_stop lets it read the socket. */
+    int inline_mode;
+    int draining, bye, failed;
+    const swb_host_opts_t *opts;
+    int64_t last_pump_ms;
 };
 
 /* Load and check a plugin. Returns SWB_OK, SWB_E_PLUGIN or SWB_E_ABI (with a log line). */
@@ -66,5 +72,10 @@ void executor_push(host_t *h, work_t *w);
  * queue instead when still queued (returns 2; the caller answers it). */
 int executor_cancel(host_t *h, uint64_t id);
 void work_free(work_t *w);
+/* Inline mode: run one queued item in this thread; returns 0 when the queue was empty. */
+int executor_run_one(host_t *h);
+/* Inline mode: read what the broker sent (cancel, drain, bye, more work) and heartbeat, from
+ * inside a running task. Rate-limited; never blocks. */
+void host_pump(host_t *h);
 
 #endif
