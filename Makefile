@@ -25,6 +25,11 @@ test: build
 bench: build
 	@$(BUILD)/bin/swb bench
 
+# The Node.js peers (child_process.fork, worker_threads, Piscina) on the same task and counts;
+# PEERS_ARGS is passed on, e.g. PEERS_ARGS=--json.
+bench-peers:
+	@cd bench/peers && npm install --no-audit --no-fund --loglevel=error >/dev/null && node bench.js $(PEERS_ARGS)
+
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
