@@ -1,20 +1,20 @@
 # swb_add_cmocka_test(NAME SOURCE [LIBS ...] [LABELS ...])
 # Builds one cmocka executable and registers each of its cases as its own CTest test, found
-# by reading `cmocka_unit_test(...)` and `SWB_IT(...)` entries from the source, so a crash or hang in one case
-# is isolated and CTest prints one line per behaviour.
+# by reading `cmocka_unit_test(test_...)` and `SWB_<WRAPPER>(test_...)` lines of the source,
+# so a crash or hang in one case is isolated and CTest prints one line per behaviour.
 function(swb_add_cmocka_test name src)
   cmake_parse_arguments(T "" "TIMEOUT" "LIBS;LABELS" ${ARGN})
   add_executable(${name} ${src})
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/proto
     ${CMAKE_SOURCE_DIR}/runtime/include)
   target_link_libraries(${name} PRIVATE swb_warnings PkgConfig::CMOCKA ${T_LIBS})
-  file(STRINGS ${src} lines REGEX "(cmocka_unit_test[a-z_]*|SWB_IT|SWB_ST)\\(")
+  file(STRINGS ${src} lines REGEX "(cmocka_unit_test[a-z_]*|SWB_[A-Z_]+)\\(test_")
   set(count 0)
   foreach(line ${lines})
     if(line MATCHES "^[ \t]*#")
       continue() # a macro definition, not a case
     endif()
-    string(REGEX MATCH "(cmocka_unit_test[a-z_]*|SWB_IT|SWB_ST)\\(([A-Za-z0-9_]+)" _ "${line}")
+    string(REGEX MATCH "(cmocka_unit_test[a-z_]*|SWB_[A-Z_]+)\\((test_[A-Za-z0-9_]+)" _ "${line}")
     set(case ${CMAKE_MATCH_2})
     if(case)
       add_test(NAME ${name}.${case} COMMAND ${name} ${case})

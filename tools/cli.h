@@ -22,6 +22,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
 

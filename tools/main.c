@@ -17,6 +17,7 @@ static const cli_command_t commands[] = {
     {"top", cmd_top, "show the broker's stats, refreshed every second"},
     {"reload", cmd_reload, "replace a parent's workers without downtime"},
     {"scale", cmd_scale, "set how many workers a spawn group has"},
+    {"bench", cmd_bench, "benchmark the broker against raw ZeroMQ (see bench/README.md)"},
     {"demo", cmd_demo, "run the example programs and say how each went"},
 };
 

@@ -7,9 +7,9 @@
  * element count first, so each container is scanned once without packing to count it (work
  * is bounded by input size times the depth cap).
  *
- * msgpack is read in two steps: msgpack_check() walks the raw bytes and proves every count
- * and length fits in what remains, then msgpack_unpack_next() builds the objects, which can
- * now allocate at most a small multiple of the input size.
+ * msgpack is read with swb_msgpack_unpack() from libswitchboard (swb_msgpack.h): it walks the
+ * raw bytes and proves every count and length fits in what remains before msgpack-c builds the
+ * objects, which can then allocate at most a small multiple of the input size.
  */
 #include "swb_json.h"
 
@@ -454,123 +454,6 @@ int swb_json_to_msgpack(const char *json, char **out, size_t *len, char *err, si
     return 0;
 }
 
-/* ---- msgpack structure check -------------------------------------------------------------- */
-
-static uint32_t be(const unsigned char *p, int n)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-/* Skip one value at *pp without allocating, proving every count and length fits in the bytes
- * that remain (each element takes at least one byte, each map entry two). */
-static int check_value(const unsigned char **pp, const unsigned char *end, int depth)
-{
-    const unsigned char *p = *pp;
-    if (p >= end)
-        return SWB_E_MALFORMED;
-    size_t avail = (size_t)(end - p) - 1;
-    unsigned char c = *p++;
-    uint64_t skip = 0;               /* payload bytes after the type byte and length field */
-    int lenbytes = 0, container = 0; /* length field size; container: 1 array, 2 map */
-    uint32_t items = 0;              /* values that follow (a map entry is two) */
-
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        ; /* fixint, nil, bool */
-    else if (c <= 0x8f) {
-        items = 2u * (c & 0x0f);
-        container = 2;
-    } else if (c <= 0x9f) {
-        items = c & 0x0f;
-        container = 1;
-    } else if (c <= 0xbf)
-        skip = c & 0x1f;
-    else if (c == 0xc4 || c == 0xd9) /* bin8, str8 */
-        lenbytes = 1;
-    else if (c == 0xc5 || c == 0xda)
-        lenbytes = 2;
-    else if (c == 0xc6 || c == 0xdb)
-        lenbytes = 4;
-    else if (c >= 0xc7 && c <= 0xc9) { /* ext 8/16/32: length, then a type byte */
-        lenbytes = c == 0xc7 ? 1 : c == 0xc8 ? 2 : 4;
-        skip = 1;
-    } else if (c == 0xca || c == 0xce || c == 0xd2) /* float32, uint32, int32 */
-        skip = 4;
-    else if (c == 0xcb || c == 0xcf || c == 0xd3)
-        skip = 8;
-    else if (c == 0xcc || c == 0xd0)
-        skip = 1;
-    else if (c == 0xcd || c == 0xd1)
-        skip = 2;
-    else if (c >= 0xd4 && c <= 0xd8) /* fixext 1, 2, 4, 8, 16 plus the type byte */
-        skip = 1 + (1u << (c - 0xd4));
-    else if (c == 0xdc || c == 0xdd) {
-        lenbytes = c == 0xdc ? 2 : 4;
-        container = 1;
-    } else if (c == 0xde || c == 0xdf) {
-        lenbytes = c == 0xde ? 2 : 4;
-        container = 2;
-    } else
-        return SWB_E_MALFORMED; /* 0xc1, never used */
-
-    if (lenbytes) {
-        if (avail < (size_t)lenbytes)
-            return SWB_E_MALFORMED;
-        uint32_t n = be(p, lenbytes);
-        p += lenbytes;
-        avail -= (size_t)lenbytes;
-        if (container == 2 && n > avail / 2)
-            return SWB_E_MALFORMED;
-        if (container)
-            items = container == 2 ? 2 * n : n;
-        else
-            skip += n;
-    }
-    if (skip > avail || items > avail)
-        return SWB_E_MALFORMED;
-    p += skip;
-    if (container && depth >= SWB_JSON_MAX_DEPTH)
-        return SWB_E_TOO_LARGE;
-    for (uint32_t i = 0; i < items; i++) {
-        int rc = check_value(&p, end, depth + 1);
-        if (rc)
-            return rc;
-    }
-    *pp = p;
-    return 0;
-}
-
-int swb_msgpack_check(const void *buf, size_t len)
-{
-    if (len > SWB_JSON_MAX_INPUT)
-        return SWB_E_TOO_LARGE;
-    if (!buf || len == 0)
-        return SWB_E_MALFORMED;
-    const unsigned char *p = buf, *end = p + len;
-    int rc = check_value(&p, end, 0);
-    if (rc)
-        return rc;
-    return p == end ? 0 : SWB_E_MALFORMED;
-}
-
-int swb_msgpack_unpack(const void *buf, size_t len, msgpack_unpacked *u)
-{
-    int rc = swb_msgpack_check(buf, len);
-    if (rc)
-        return rc;
-    size_t off = 0;
-    switch (msgpack_unpack_next(u, buf, len, &off)) {
-    case MSGPACK_UNPACK_SUCCESS:
-        return off == len ? 0 : SWB_E_MALFORMED;
-    case MSGPACK_UNPACK_NOMEM_ERROR:
-        return SWB_E_NOMEM;
-    default:
-        return SWB_E_MALFORMED;
-    }
-}
-
 /* ---- msgpack -> JSON ---------------------------------------------------------------------- */
 
 static void put_base64(strbuf *s, const unsigned char *p, size_t n)
@@ -594,6 +477,10 @@ static void put_base64(strbuf *s, const unsigned char *p, size_t n)
 /* Quote and escape UTF-8 text; SWB_E_INVALID if it is not UTF-8. */
 static int put_string(strbuf *s, const char *str, size_t n)
 {
+    if (n == 0) { /* msgpack-c may give an empty str a NULL ptr */
+        sb_puts(s, "\"\"");
+        return 0;
+    }
     const unsigned char *p = (const unsigned char *)str, *end = p + n;
     sb_putc(s, '"');
     while (p < end) {
@@ -775,9 +662,13 @@ int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out)
     if (!out)
         return SWB_E_INVALID;
     *out = NULL;
+    if (len > SWB_JSON_MAX_INPUT)
+        return SWB_E_TOO_LARGE;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     int rc = swb_msgpack_unpack(buf, len, &u);
+    if (rc == SWB_E_TRUNCATED || rc == SWB_E_TRAILING)
+        rc = SWB_E_MALFORMED; /* this function's callers only tell malformed from too large */
     strbuf s = {0};
     if (!rc)
         rc = put_value(&s, &u.data, pretty, 0);

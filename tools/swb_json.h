@@ -21,17 +21,18 @@
  * no msgpack-c peer could read. Input is capped at SWB_JSON_MAX_INPUT bytes.
  *
  * msgpack input is untrusted: msgpack-c believes element counts and allocates for them before
- * reading a byte (5 bytes `dd ff ff ff ff` ask for 4 G elements), so every count and length
- * is checked against the bytes that remain before msgpack_unpack_next is called.
+ * reading a byte (5 bytes `dd ff ff ff ff` ask for 4 G elements), so it is decoded with
+ * swb_msgpack_unpack (swb_msgpack.h), which checks every count and length against the bytes
+ * that remain first. This header includes swb_msgpack.h for it.
  */
 #ifndef SWB_JSON_H
 #define SWB_JSON_H
 
 #include <stddef.h>
 
-#include <msgpack.h>
+#include "swb_msgpack.h"
 
-#define SWB_JSON_MAX_DEPTH 32
+#define SWB_JSON_MAX_DEPTH SWB_MSGPACK_MAX_DEPTH
 #define SWB_JSON_MAX_INPUT (16u << 20)
 
 /*
@@ -50,18 +51,5 @@ int swb_json_to_msgpack(const char *json, char **out, size_t *len, char *err, si
  * or SWB_E_NOMEM.
  */
 int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out);
-
-/*
- * Check that `buf` holds exactly one well-formed msgpack value within the caps, touching
- * nothing but the bytes. Returns 0, SWB_E_MALFORMED or SWB_E_TOO_LARGE.
- */
-int swb_msgpack_check(const void *buf, size_t len);
-
-/*
- * swb_msgpack_check, then msgpack_unpack_next into `u` (initialised by the caller with
- * msgpack_unpacked_init and destroyed by it). The objects borrow from `buf`, which must
- * outlive them. Returns as swb_msgpack_check, or SWB_E_NOMEM.
- */
-int swb_msgpack_unpack(const void *buf, size_t len, msgpack_unpacked *u);
 
 #endif

@@ -4,8 +4,8 @@
  *
  * Bodies come from other peers and the broker never decodes them, so a plugin is the first
  * to read them. msgpack-c trusts the counts in its input (5 bytes `dd ff ff ff ff` make it
- * allocate for 4 G elements), so pu_unpack caps the size and proves every count and length
- * fits in the bytes that remain before calling msgpack_unpack_next.
+ * allocate for 4 G elements), so pu_unpack caps the size and decodes with the runtime's
+ * swb_msgpack_unpack, which proves every count and length fits in the bytes that remain first.
  */
 #ifndef SWB_PLUGIN_UTIL_H
 #define SWB_PLUGIN_UTIL_H
@@ -15,11 +15,12 @@
 
 #include <msgpack.h>
 
+#include "swb_msgpack.h"
 #include "swb_plugin.h"
 
-#define PU_MAX_BODY  (1u << 20) /* bytes; larger bodies are refused before decoding */
-#define PU_MAX_DEPTH 32         /* msgpack-c's own parser stack is 32 levels */
+#define PU_MAX_BODY (1u << 20) /* bytes; larger bodies are refused before decoding */
 
+/* The n-byte big-endian unsigned integer at p (n <= 4). */
 static inline uint32_t pu_be(const unsigned char *p, int n)
 {
     uint32_t v = 0;
@@ -28,102 +29,14 @@ static inline uint32_t pu_be(const unsigned char *p, int n)
     return v;
 }
 
-/* Skip one msgpack value at *pp without allocating, checking counts against what remains. */
-static inline int pu_check_value(const unsigned char **pp, const unsigned char *end, int depth)
-{
-    const unsigned char *p = *pp;
-    if (p >= end)
-        return SWB_E_MALFORMED;
-    size_t avail = (size_t)(end - p) - 1;
-    unsigned char c = *p++;
-    uint64_t skip = 0;
-    int lenbytes = 0, container = 0; /* container: 1 array, 2 map */
-    uint32_t items = 0;
-
-    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
-        ;
-    else if (c <= 0x8f) {
-        items = 2u * (c & 0x0f);
-        container = 2;
-    } else if (c <= 0x9f) {
-        items = c & 0x0f;
-        container = 1;
-    } else if (c <= 0xbf)
-        skip = c & 0x1f;
-    else if (c == 0xc4 || c == 0xd9)
-        lenbytes = 1;
-    else if (c == 0xc5 || c == 0xda)
-        lenbytes = 2;
-    else if (c == 0xc6 || c == 0xdb)
-        lenbytes = 4;
-    else if (c >= 0xc7 && c <= 0xc9) { /* ext 8/16/32: length, then a type byte */
-        lenbytes = c == 0xc7 ? 1 : c == 0xc8 ? 2 : 4;
-        skip = 1;
-    } else if (c == 0xca || c == 0xce || c == 0xd2)
-        skip = 4;
-    else if (c == 0xcb || c == 0xcf || c == 0xd3)
-        skip = 8;
-    else if (c == 0xcc || c == 0xd0)
-        skip = 1;
-    else if (c == 0xcd || c == 0xd1)
-        skip = 2;
-    else if (c >= 0xd4 && c <= 0xd8) /* fixext 1, 2, 4, 8, 16 plus the type byte */
-        skip = 1 + (1u << (c - 0xd4));
-    else if (c == 0xdc || c == 0xdd) {
-        lenbytes = c == 0xdc ? 2 : 4;
-        container = 1;
-    } else if (c == 0xde || c == 0xdf) {
-        lenbytes = c == 0xde ? 2 : 4;
-        container = 2;
-    } else
-        return SWB_E_MALFORMED; /* 0xc1 */
-
-    if (lenbytes) {
-        if (avail < (size_t)lenbytes)
-            return SWB_E_MALFORMED;
-        uint32_t n = pu_be(p, lenbytes);
-        p += lenbytes;
-        avail -= (size_t)lenbytes;
-        if (container == 2 && n > avail / 2)
-            return SWB_E_MALFORMED;
-        if (container)
-            items = container == 2 ? 2 * n : n;
-        else
-            skip += n;
-    }
-    if (skip > avail || items > avail) /* every element takes at least one byte */
-        return SWB_E_MALFORMED;
-    p += skip;
-    if (container && depth >= PU_MAX_DEPTH)
-        return SWB_E_TOO_LARGE;
-    for (uint32_t i = 0; i < items; i++) {
-        int rc = pu_check_value(&p, end, depth + 1);
-        if (rc)
-            return rc;
-    }
-    *pp = p;
-    return 0;
-}
-
 /* Decode a body into `u` (caller does msgpack_unpacked_init/destroy). Objects borrow from
- * `body`. Returns 0, SWB_E_TOO_LARGE, SWB_E_MALFORMED or SWB_E_NOMEM. */
+ * `body`. Returns 0, SWB_E_TOO_LARGE, SWB_E_TRUNCATED, SWB_E_TRAILING, SWB_E_MALFORMED or
+ * SWB_E_NOMEM (see swb_msgpack.h). */
 static inline int pu_unpack(const void *body, size_t len, msgpack_unpacked *u)
 {
     if (len > PU_MAX_BODY)
         return SWB_E_TOO_LARGE;
-    if (!body || !len)
-        return SWB_E_MALFORMED;
-    const unsigned char *p = body;
-    int rc = pu_check_value(&p, p + len, 0);
-    if (rc)
-        return rc;
-    if (p != (const unsigned char *)body + len)
-        return SWB_E_MALFORMED;
-    size_t off = 0;
-    msgpack_unpack_return r = msgpack_unpack_next(u, body, len, &off);
-    if (r == MSGPACK_UNPACK_NOMEM_ERROR)
-        return SWB_E_NOMEM;
-    return r == MSGPACK_UNPACK_SUCCESS ? 0 : SWB_E_MALFORMED;
+    return swb_msgpack_unpack(body, len, u);
 }
 
 /* The value under string key `key` in a map, or NULL (also when `map` is not a map). */

@@ -1,8 +1,10 @@
 /*
  * dispatch.c - the life of a task in the broker, from TASK to its one final RESULT.
  *
- * A task is picked up by the least-loaded worker with a free slot (the top of the service's
- * worker heap) or waits in the service's bounded queue. Its body frame stays with the task
+ * A task is picked up by the least-loaded worker with room (the top of the service's worker
+ * heap: a worker has room while it holds fewer than capacity x window tasks, so with the
+ * default window of 2 its next task is already there when one ends) or waits in the service's
+ * bounded queue. Its body frame stays with the task
  * until the end, so a task whose worker dies can be sent again (at-least-once, up to
  * max_attempts); each worker gets a reference-counted copy, never a byte copy. A task whose
  * client already has its answer (deadline, cancel) stays known until its worker answers too,
@@ -223,9 +225,9 @@ static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg
         task_free(d, t);
 }
 
-static void worker_changed(reg_peer_t *w)
+static void worker_changed(dispatch_t *d, reg_peer_t *w)
 {
-    int eligible = w->used && !w->draining && w->inflight < w->capacity;
+    int eligible = w->used && !w->draining && w->inflight < w->capacity * d->o.window;
     for (int i = 0; i < (int)w->n_services; i++) {
         service_t *s = w->svc[i];
         if (!s)
@@ -305,7 +307,7 @@ static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
     w->last_sent_ms = b->now_ms;
     w->msgs_out++;
     link_task(w, t);
-    worker_changed(w);
+    worker_changed(d, w);
     return 0;
 }
 
@@ -407,7 +409,7 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_ms
     service_t *s = t->svc;
     unlink_task(t);
     w->done++;
-    worker_changed(w);
+    worker_changed(d, w);
     if (t->finished) {
         d->late++;
         task_free(d, t);
@@ -467,7 +469,7 @@ int dispatch_worker_join(dispatch_t *d, reg_peer_t *w)
         s->n_workers++;
         s->empty_since = 0;
     }
-    worker_changed(w);
+    worker_changed(d, w);
     for (int i = 0; i < (int)w->n_services; i++)
         if (w->svc[i])
             pump(d, w->svc[i]);
@@ -477,15 +479,13 @@ int dispatch_worker_join(dispatch_t *d, reg_peer_t *w)
 void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load)
 {
     w->load = load > 1000 ? 1000 : load;
-    worker_changed(w);
-    (void)d;
+    worker_changed(d, w);
 }
 
 void dispatch_worker_pause(dispatch_t *d, reg_peer_t *w)
 {
     w->draining = 1;
-    worker_changed(w);
-    (void)d;
+    worker_changed(d, w);
 }
 
 /* Take w out of its services' rotation; returns the services it was in. */

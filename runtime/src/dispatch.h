@@ -15,6 +15,7 @@ typedef struct dispatch dispatch_t;
 typedef struct {
     uint32_t max_queue;    /* per service */
     uint32_t max_attempts; /* tries per task before `worker lost` */
+    uint32_t window;       /* tasks a worker may hold per capacity slot */
     uint32_t max_services;
     uint32_t max_tasks;       /* all tasks known to the broker (queued + running) */
     uint32_t no_worker_grace; /* ms a service may be without workers before its queued

@@ -32,6 +32,7 @@ struct swb_peer {
     uint32_t capacity;
     uint32_t hb_ivl_ms, hb_liveness, max_msg;
     int registered;
+    int rcvtimeo; /* ZMQ_RCVTIMEO now set on sock */
     int hello_error;
     uint64_t welcomes, lost;
     int64_t last_seen_ms, last_sent_ms, hello_sent_ms;

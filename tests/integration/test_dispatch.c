@@ -95,14 +95,17 @@ static void test_least_loaded_worker_gets_more_tasks(void **state)
     assert_true(fast > 4 * slow); /* the slow one took clearly fewer */
 }
 
-static int with_broker(void **state, uint32_t max_queue)
+static int with_broker(void **state, uint32_t max_queue, uint32_t window)
 {
     harness_t *h = calloc(1, sizeof *h);
     if (!h || harness_dir(h) != 0)
         return -1;
     const char *eps[] = {h->endpoint};
-    swb_broker_opts_t o = {
-        .endpoints = eps, .n_endpoints = 1, .heartbeat_ivl_ms = 200, .max_queue = max_queue};
+    swb_broker_opts_t o = {.endpoints = eps,
+                           .n_endpoints = 1,
+                           .heartbeat_ivl_ms = 200,
+                           .max_queue = max_queue,
+                           .worker_window = window};
     if (swb_broker_new(&h->broker, &o) != SWB_OK || swb_broker_start(h->broker) != SWB_OK)
         return -1;
     h->parent = harness_client(h, "test-parent");
@@ -110,10 +113,18 @@ static int with_broker(void **state, uint32_t max_queue)
     return h->parent ? 0 : -1;
 }
 
+/* Window 1: no task waits at a worker, so queueing and priorities are the broker's alone. */
 static int setup_queue5(void **state)
 {
-    return with_broker(state, 5);
+    return with_broker(state, 5, 1);
 }
+
+static int setup_strict(void **state)
+{
+    return with_broker(state, 0, 1);
+}
+
+#define SWB_STRICT(name) cmocka_unit_test_setup_teardown(name, setup_strict, harness_teardown)
 
 static void test_queue_full_is_reported_at_once(void **state)
 {
@@ -350,10 +361,10 @@ static const struct CMUnitTest tests[] = {
     SWB_IT(test_least_loaded_worker_gets_more_tasks),
     cmocka_unit_test_setup_teardown(test_queue_full_is_reported_at_once, setup_queue5,
                                     harness_teardown),
-    SWB_IT(test_deadline_while_queued),
+    SWB_STRICT(test_deadline_while_queued),
     SWB_IT(test_deadline_while_running_frees_the_worker),
     SWB_IT(test_cancel_queued_and_running_tasks),
-    SWB_IT(test_higher_priority_runs_first),
+    SWB_STRICT(test_higher_priority_runs_first),
     SWB_IT(test_ten_thousand_tasks_survive_a_killed_worker),
     cmocka_unit_test(test_thread_pool_and_process_pool_agree),
     SWB_IT(test_stats_count_tasks_per_service),

@@ -251,14 +251,10 @@ static void test_swb_call_task_error_exits_1(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_parent_child_example),
-    cmocka_unit_test(test_cluster_relay_example),
-    cmocka_unit_test(test_parallel_sum_example),
-    cmocka_unit_test(test_load_balance_example),
-    cmocka_unit_test(test_supervised_example),
-    cmocka_unit_test(test_swb_demo_runs_every_example),
-    SWB_IT(test_swb_call_prints_the_result),
-    SWB_IT(test_swb_call_unknown_service_exits_1),
+    cmocka_unit_test(test_parent_child_example), cmocka_unit_test(test_cluster_relay_example),
+    cmocka_unit_test(test_parallel_sum_example), cmocka_unit_test(test_load_balance_example),
+    cmocka_unit_test(test_supervised_example),   cmocka_unit_test(test_swb_demo_runs_every_example),
+    SWB_IT(test_swb_call_prints_the_result),     SWB_IT(test_swb_call_unknown_service_exits_1),
     SWB_IT(test_swb_call_task_error_exits_1),
 };
 

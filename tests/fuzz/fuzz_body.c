@@ -1,0 +1,61 @@
+/*
+ * fuzz_body.c - libFuzzer target for message bodies: swb_msgpack_check, then msgpack-c.
+ *
+ * Bodies are opaque msgpack that receivers decode with msgpack-c after swb_msgpack_check, so
+ * the check must never let through what msgpack-c cannot decode: whenever it accepts an
+ * input, msgpack_unpack_next must succeed and use exactly every byte. The accepted value must
+ * then convert to JSON or fail cleanly (only "not UTF-8" or out of memory), as `swb` does
+ * with bodies it prints. Anything else aborts so the fuzzer keeps the input. The same function
+ * runs in ctest through replay_main.c.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <msgpack.h>
+
+#include "swb_json.h"
+#include "swb_msgpack.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fail(const char *what, int rc)
+{
+    fprintf(stderr, "fuzz_body: %s (%d)\n", what, rc);
+    abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int rc = swb_msgpack_check(data, size, 0, 0);
+    if (rc != SWB_OK) {
+        if (rc != SWB_E_MALFORMED && rc != SWB_E_TRUNCATED && rc != SWB_E_TRAILING &&
+            rc != SWB_E_TOO_LARGE)
+            fail("the check returned an unexpected code", rc);
+        return 0;
+    }
+
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    msgpack_unpack_return r = msgpack_unpack_next(&u, (const char *)data, size, &off);
+    msgpack_unpacked_destroy(&u);
+    if (r != MSGPACK_UNPACK_SUCCESS)
+        fail("msgpack_unpack_next refused a checked value", (int)r);
+    if (off != size)
+        fail("msgpack_unpack_next used another length than the check", (int)off);
+
+    char *json = NULL;
+    rc = swb_msgpack_to_json(data, size, size % 2, &json);
+    if (rc == SWB_OK) {
+        if (json == NULL)
+            fail("the JSON conversion succeeded without text", rc);
+    } else if (rc != SWB_E_INVALID && rc != SWB_E_NOMEM &&
+               !(rc == SWB_E_TOO_LARGE && size > SWB_JSON_MAX_INPUT)) {
+        fail("the JSON conversion refused a checked value", rc);
+    } else if (json != NULL) {
+        fail("the JSON conversion failed but left text", rc);
+    }
+    free(json);
+    return 0;
+}
