@@ -21,6 +21,7 @@ typedef struct {
     uint32_t tasks;    /* measured tasks */
     uint32_t warmup;   /* tasks run and discarded before measuring */
     uint32_t capacity; /* Switchboard worker capacity; 0 = the plugin's */
+    uint32_t window;   /* Switchboard worker window; 0 = the broker's default */
 } bench_cfg_t;
 
 typedef struct {

@@ -31,7 +31,7 @@ typedef struct {
     size_t n_transports;
     uint32_t inflights[2];
     size_t n_inflights;
-    uint32_t workers, tasks, warmup, capacity;
+    uint32_t workers, tasks, warmup, capacity, window;
     int tasks_set, warmup_set;
 } opts_t;
 
@@ -48,6 +48,8 @@ static void usage(FILE *f)
                "  --tasks N               measured tasks (default 10000 at K=1, 100000 otherwise)\n"
                "  --warmup N              tasks run first and not measured (default tasks/10)\n"
                "  --capacity C            Switchboard worker capacity (default: the plugin's)\n"
+               "  --window W              tasks a worker may hold per slot (default: the\n"
+               "                          broker's, 2)\n"
                "  --baseline              also run the raw ZeroMQ baseline and print ratios\n"
                "  --impl swb|baseline     run only one of the two (for profiling)\n"
                "  --scale                 dispatch cost at 1, 8, 64, 512 thread workers\n"
@@ -160,8 +162,11 @@ static int run_one(int baseline, const bench_cfg_t *c)
 
 static bench_cfg_t make_cfg(const opts_t *o, int transport, uint32_t workers, uint32_t inflight)
 {
-    bench_cfg_t c = {
-        .transport = transport, .workers = workers, .inflight = inflight, .capacity = o->capacity};
+    bench_cfg_t c = {.transport = transport,
+                     .workers = workers,
+                     .inflight = inflight,
+                     .capacity = o->capacity,
+                     .window = o->window};
     c.tasks = o->tasks_set ? o->tasks : inflight <= 1 ? 10000 : 100000;
     c.warmup = o->warmup_set ? o->warmup : c.tasks / 10;
     return c;
@@ -179,6 +184,7 @@ int main(int argc, char **argv)
                                           {"tasks", required_argument, 0, 'n'},
                                           {"warmup", required_argument, 0, 'W'},
                                           {"capacity", required_argument, 0, 'c'},
+                                          {"window", required_argument, 0, 'x'},
                                           {"baseline", no_argument, 0, 'b'},
                                           {"scale", no_argument, 0, 's'},
                                           {"json", no_argument, 0, 'j'},
@@ -230,6 +236,9 @@ int main(int argc, char **argv)
             break;
         case 'c':
             o.capacity = parse_u32(optarg, "capacity");
+            break;
+        case 'x':
+            o.window = parse_u32(optarg, "window");
             break;
         case 'b':
             o.baseline = 1;

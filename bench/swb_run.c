@@ -62,7 +62,8 @@ int bench_run_switchboard(const bench_cfg_t *c, bench_result_t *r)
         goto out;
 
     swb_broker_opts_t bo = {.no_default = 1,
-                            .max_queue = c->inflight * 2 > 10000 ? c->inflight * 2 : 10000};
+                            .max_queue = c->inflight * 2 > 10000 ? c->inflight * 2 : 10000,
+                            .worker_window = c->window};
     if (c->transport == BT_IPC) {
         snprintf(dir, sizeof dir, "/tmp/swb-bench-XXXXXX");
         if (!mkdtemp(dir)) {

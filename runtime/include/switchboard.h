@@ -78,10 +78,11 @@ typedef struct {
     uint32_t max_queue;              /* tasks waiting per service; default 10000 */
     uint32_t max_attempts;           /* tries per task when workers are lost; default 3 */
     uint32_t worker_window;          /* tasks a worker may hold per capacity slot, running plus
-                                        waiting in it; default 2: the next task is already
-                                        there when one ends, hiding the round trip through
-                                        the broker. 1: none waits at a worker, so the
-                                        least-loaded choice and priorities apply exactly */
+                                        waiting in it; default 4, like Celery's prefetch: the
+                                        next tasks are already there when one ends, hiding the
+                                        round trip through the broker. 1: none waits at a
+                                        worker, so the least-loaded choice and priorities apply
+                                        to every task exactly; more: throughput (bench/) */
     uint32_t max_tasks;              /* tasks known to the broker at once; default 100000 */
     uint32_t no_worker_grace_ms;     /* how long tasks of a service without workers wait for one
                                         to come (back); default 5000 */

@@ -3,7 +3,7 @@
  *
  * A task is picked up by the least-loaded worker with room (the top of the service's worker
  * heap: a worker has room while it holds fewer than capacity x window tasks, so with the
- * default window of 2 its next task is already there when one ends) or waits in the service's
+ * default window of 4 its next tasks are already there when one ends) or waits in the service's
  * bounded queue. Its body frame stays with the task
  * until the end, so a task whose worker dies can be sent again (at-least-once, up to
  * max_attempts); each worker gets a reference-counted copy, never a byte copy. A task whose
@@ -217,7 +217,7 @@ static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg
         if (code < 0 && code > -64)
             s->failed_by[-code]++;
     }
-    int64_t us = swbi_now_ms() * 1000 - t->submitted_us;
+    int64_t us = swbi_now_us() - t->submitted_us;
     svc_latency_add(s, us > 0 ? us : 0);
     if (t->worker)
         t->finished = 1;
@@ -338,7 +338,7 @@ static void pump(dispatch_t *d, service_t *s)
 static void reject(dispatch_t *d, reg_peer_t *client, uint64_t id, int code, const char *text)
 {
     task_t t = {.client_id = id, .attempt = 0};
-    snprintf(t.client, sizeof t.client, "%s", client->name);
+    memcpy(t.client, client->name, sizeof t.client); /* both hold a NUL-terminated name */
     send_result(d, &t, code, text, NULL);
 }
 
@@ -373,11 +373,11 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     }
     t->id = ++d->next_id;
     t->client_id = h->id;
-    snprintf(t->client, sizeof t->client, "%s", client->name);
+    memcpy(t->client, client->name, sizeof t->client);
     t->svc = s;
     t->priority = SWB_HAS(h, SWB_F_PRIORITY) ? h->priority : 0;
     t->deadline = h->deadline_ms ? b->now_ms + h->deadline_ms : 0;
-    t->submitted_us = swbi_now_ms() * 1000;
+    t->submitted_us = swbi_now_us();
     t->seq = ++d->next_seq;
     t->qpos = -1;
     zmq_msg_init(&t->body);

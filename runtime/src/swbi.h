@@ -35,8 +35,10 @@ extern char swbi_tsan_sync;
 #define SWBI_RECEIVED() ((void)0)
 #endif
 
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds (coarse: a few ms of resolution, for timers) and microseconds
+ * (precise, for latency figures). */
 int64_t swbi_now_ms(void);
+int64_t swbi_now_us(void);
 
 /* Copy a borrowed wire string into a NUL-terminated buffer of `cap` bytes (truncating). */
 void swbi_str_copy(char *dst, size_t cap, swb_str_t s);
