@@ -174,6 +174,12 @@ static bench_cfg_t make_cfg(const opts_t *o, int transport, uint32_t workers, ui
 
 int main(int argc, char **argv)
 {
+    /* --scale runs 512 worker threads, each with sockets in the broker's context. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     if (argc == 3 && strcmp(argv[1], "--baseline-worker") == 0)
         return bench_baseline_worker_main(argv[2]);
 

@@ -10,6 +10,7 @@
  * sigtimedwait here takes them; it waits in short turns between swb_peer_recv calls.
  */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,13 @@ int cmd_broker(int argc, char **argv)
     if (workers)
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    /* Hundreds of worker threads need a descriptor or two each: take what the hard limit
+     * allows (a library would not do this behind its host program's back; a daemon should). */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     swb_broker_t *b = NULL;
     swb_broker_opts_t bo = {.endpoints = n_eps ? eps : NULL, .n_endpoints = n_eps};
     rc = swb_broker_new(&b, &bo);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,13 +98,8 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
     if (!b->ctx)
         goto fail;
     /* Every worker thread has a socket in this context: libzmq's default of 1023 sockets
-     * would cap a service at a few hundred thread workers. Each socket needs descriptors,
-     * so the soft open-file limit goes up to the hard one as well. */
-    struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-        nofile.rlim_cur = nofile.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &nofile);
-    }
+     * would cap a service at a few hundred thread workers. (Each socket also needs file
+     * descriptors: the process's RLIMIT_NOFILE is the embedding program's to raise.) */
     zmq_ctx_set(b->ctx, ZMQ_MAX_SOCKETS, 16384);
     b->router = zmq_socket(b->ctx, ZMQ_ROUTER);
     if (!b->router)
@@ -237,6 +231,8 @@ static int recv_one(swb_broker_t *b)
 
 #define MAX_POLL 1024
 
+static void end_children(swb_broker_t *b);
+
 int swb_broker_run(swb_broker_t *b)
 {
     if (!b)
@@ -281,9 +277,13 @@ int swb_broker_run(swb_broker_t *b)
             supervisor_tick(b->sup, b->now_ms, broker_sup_event, b);
             broker_heartbeat(b);
             dispatch_tick(b->disp, b->now_ms);
+            broker_reload_tick(b);
             next_tick = b->now_ms + tick_ms;
         }
     }
+    /* In this thread: worker processes die with the thread that forked them
+     * (PR_SET_PDEATHSIG), so they are told to leave, and reaped, before it returns. */
+    end_children(b);
     return SWB_OK;
 }
 
@@ -360,6 +360,16 @@ static void say_bye_children(swb_broker_t *b)
     }
 }
 
+/* BYE to our children, then the supervisor's grace period, SIGKILL and reaping. */
+static void end_children(swb_broker_t *b)
+{
+    if (!b->sup)
+        return;
+    if (b->router && b->reg)
+        say_bye_children(b);
+    b->stuck_threads = supervisor_destroy(&b->sup, 2000);
+}
+
 void swb_broker_destroy(swb_broker_t **self_p)
 {
     if (!self_p || !*self_p)
@@ -371,14 +381,16 @@ void swb_broker_destroy(swb_broker_t **self_p)
             swb_broker_stop(b);
         pthread_join(b->thread, NULL);
     }
-    if (b->router && b->reg)
-        say_bye_children(b);
-    supervisor_destroy(&b->sup, 2000);
+    end_children(b); /* when the loop never ran */
     if (b->router)
         zmq_close(b->router);
     if (b->ctx) {
         zmq_ctx_shutdown(b->ctx);
-        zmq_ctx_term(b->ctx);
+        /* A worker thread stuck in a plugin keeps its sockets open, and zmq_ctx_term would
+         * wait for it for ever: then the context, and the pipe it may still write to, are
+         * left behind rather than hang the caller. */
+        if (!b->stuck_threads)
+            zmq_ctx_term(b->ctx);
     }
     if (b->endpoints)
         free_endpoints(b);
@@ -387,9 +399,9 @@ void swb_broker_destroy(swb_broker_t **self_p)
     broker_reload_free(b);
     dispatch_destroy(&b->disp);
     registry_destroy(&b->reg);
-    if (b->wake[0] >= 0)
+    if (b->wake[0] >= 0 && !b->stuck_threads)
         close(b->wake[0]);
-    if (b->wake[1] >= 0)
+    if (b->wake[1] >= 0 && !b->stuck_threads)
         close(b->wake[1]);
     free(b);
     *self_p = NULL;

@@ -60,7 +60,10 @@ struct reload {
     swap_t *swaps;
     int n;
     int failed;
+    int64_t deadline; /* swaps not done by then count as failed */
 };
+
+#define RELOAD_TIMEOUT_MS 60000
 
 static void drain_peer(swb_broker_t *b, const char *name)
 {
@@ -102,11 +105,34 @@ void broker_child_ready(swb_broker_t *b, reg_peer_t *p)
     if (!r)
         return;
     for (int i = 0; i < r->n; i++) {
-        if (r->swaps[i].state == 0 && !strcmp(r->swaps[i].new_name, p->name)) {
-            r->swaps[i].state = 1;
-            drain_peer(b, r->swaps[i].old_name);
+        swap_t *sw = &r->swaps[i];
+        if (sw->state != 0 || strcmp(sw->new_name, p->name) != 0)
+            continue;
+        if (supervisor_has(b->sup, sw->old_name)) {
+            sw->state = 1;
+            drain_peer(b, sw->old_name);
+        } else {
+            sw->state = 2; /* the old one is gone already: nothing to drain */
         }
     }
+    reload_check_done(b);
+}
+
+void broker_reload_tick(swb_broker_t *b)
+{
+    reload_t *r = b->reload;
+    if (!r || b->now_ms < r->deadline)
+        return;
+    /* A replacement that never said HELLO, or an old child that never left: stop waiting. */
+    for (int i = 0; i < r->n; i++) {
+        if (r->swaps[i].state < 2) {
+            if (r->swaps[i].state == 0)
+                supervisor_unretire(b->sup, r->swaps[i].old_name);
+            r->swaps[i].state = 3;
+            r->failed++;
+        }
+    }
+    reload_check_done(b);
 }
 
 static void reload_on_exit(swb_broker_t *b, const child_info_t *info)
@@ -116,10 +142,11 @@ static void reload_on_exit(swb_broker_t *b, const child_info_t *info)
         return;
     for (int i = 0; i < r->n; i++) {
         swap_t *s = &r->swaps[i];
-        if (s->state == 1 && !strcmp(s->old_name, info->name))
-            s->state = 2;
-        else if (s->state == 0 && !strcmp(s->new_name, info->name)) {
+        if (s->state <= 1 && !strcmp(s->old_name, info->name)) {
+            s->state = 2; /* drained and gone, or gone before its replacement was ready */
+        } else if (s->state == 0 && !strcmp(s->new_name, info->name)) {
             s->state = 3; /* the replacement died before it was ready: keep the old one */
+            supervisor_unretire(b->sup, s->old_name);
             r->failed++;
         }
     }
@@ -246,7 +273,15 @@ void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         snprintf(group, sizeof group, "%s", base);
     else
         plugin_stem(plugin, group, sizeof group);
-    static child_info_t kids[SPAWN_MAX];
+    /* Per call, not static: two brokers in one process must not share it. */
+    child_info_t *kids = calloc(h->count, sizeof *kids);
+    unsigned char *out = malloc(3 + (size_t)h->count * (2 + 2 + SWB_MAX_NAME + 5));
+    if (!kids || !out) {
+        free(kids);
+        free(out);
+        broker_error(b, rid, SWB_E_NOMEM, NULL, h->id, NULL);
+        return;
+    }
     uint32_t started = 0;
     int rc = SWB_OK;
     for (uint32_t i = 0; i < h->count && rc == SWB_OK; i++) {
@@ -286,11 +321,12 @@ void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         /* All or nothing: stop the ones already started. Their EXIT events still come. */
         for (uint32_t i = 0; i < started; i++)
             supervisor_kill(b->sup, kids[i].name, SIGKILL, 0);
-        return;
+    } else {
+        size_t len = pack_children(out, kids, started);
+        broker_reply(b, from, h->id, out, len);
     }
-    static unsigned char out[3 + SPAWN_MAX * (2 + 2 + SWB_MAX_NAME + 5)];
-    size_t len = pack_children(out, kids, started);
-    broker_reply(b, from, h->id, out, len);
+    free(kids);
+    free(out);
 }
 
 /* ---- KILL (and disconnect) ------------------------------------------------------------ */
@@ -376,13 +412,17 @@ void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         snprintf(swaps[r->n].new_name, sizeof swaps[r->n].new_name, "%s", kids[i]->group);
         r->n++;
     }
+    r->deadline = b->now_ms + RELOAD_TIMEOUT_MS;
     for (int i = 0; i < r->n; i++) {
+        /* Being replaced: if it crashes meanwhile, its replacement is what comes back. */
+        supervisor_retire(b->sup, swaps[i].old_name);
         char group_name[SWB_MAX_NAME + 1];
         snprintf(group_name, sizeof group_name, "%s", swaps[i].new_name);
         next_name(b, group_name, swaps[i].new_name);
         child_info_t info;
         if (supervisor_spawn_like(b->sup, swaps[i].old_name, swaps[i].new_name, &info) != SWB_OK) {
             swaps[i].state = 3;
+            supervisor_unretire(b->sup, swaps[i].old_name);
             r->failed++;
         } else {
             b->n.children_started++;
@@ -460,7 +500,7 @@ void broker_shutdown_step(swb_broker_t *b)
         /* Phase 1: no new tasks; those accepted run to the end, until the deadline. */
         if (dispatch_tasks_known(b->disp) > 0 && b->now_ms < b->shutdown_deadline)
             return;
-        dispatch_fail_queued(b->disp, SWB_E_SHUTTING_DOWN, "broker is shutting down");
+        dispatch_fail_all(b->disp, SWB_E_SHUTTING_DOWN, "broker is shutting down");
         /* Phase 2: tell every worker to drain and leave; no restarts from now on. */
         supervisor_close(b->sup);
         swb_header_t drain, bye;
@@ -481,6 +521,8 @@ void broker_shutdown_step(swb_broker_t *b)
     if (b->shutdown_phase == 2 &&
         (supervisor_count(b->sup) == 0 || b->now_ms >= b->shutdown_deadline)) {
         b->shutdown_phase = 3;
+        /* Tasks put back by workers that left meanwhile: they end now, never unanswered. */
+        dispatch_fail_all(b->disp, SWB_E_SHUTTING_DOWN, "broker is shutting down");
         __atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
     }
 }

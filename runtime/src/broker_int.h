@@ -53,6 +53,7 @@ struct swb_broker {
     int shutdown_req_ms; /* atomic: set (signal-safe) by swb_broker_shutdown; -1 none */
     int shutdown_asked;  /* atomic */
     reload_t *reload;    /* the reload in progress, if any */
+    int stuck_threads;   /* worker threads that did not stop when the broker ended */
     uint64_t name_seq;
     int64_t started_ms;
     int64_t now_ms; /* refreshed once per loop turn */
@@ -83,6 +84,8 @@ void broker_child_ready(swb_broker_t *b, reg_peer_t *p);
 /* A worker holds a task past its deadline: kill it if it is a process child of ours. */
 void broker_worker_hung(swb_broker_t *b, reg_peer_t *w, const char *why);
 void broker_reload_free(swb_broker_t *b);
+/* Give up on a reload that has not finished within its timeout. */
+void broker_reload_tick(swb_broker_t *b);
 void broker_shutdown_step(swb_broker_t *b);
 void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
                      const swb_header_t *h);

@@ -79,6 +79,13 @@ static void assign_name(swb_broker_t *b, const swb_header_t *h, char *out)
 
 static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h)
 {
+    for (uint32_t i = 0; i < h->n_services; i++)
+        for (uint32_t j = i + 1; j < h->n_services; j++)
+            if (h->services[i].len == h->services[j].len &&
+                !memcmp(h->services[i].ptr, h->services[j].ptr, h->services[i].len)) {
+                broker_error(b, rid, SWB_E_BAD_VALUE, "a service is listed twice", h->id, NULL);
+                return;
+            }
     char name[SWB_MAX_NAME + 1];
     reg_peer_t *same_rid = registry_by_rid(b->reg, rid->id, rid->len);
     if (SWB_HAS(h, SWB_F_NAME)) {
@@ -96,8 +103,11 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     if (p && p != same_rid) {
         /* A live name is never taken over, except by the same local process coming back on
          * a new connection (it lost us and said HELLO again). */
+        /* Only a holder silent for a heartbeat interval can have lost its connection; a
+         * live one keeps its name whatever pid the newcomer claims. */
         int same_proc = p->pid && SWB_HAS(h, SWB_F_PID) && (int)h->pid == p->pid &&
-                        p->kind != SWB_KIND_REMOTE && h->kind == (uint32_t)p->kind;
+                        p->kind != SWB_KIND_REMOTE && h->kind == (uint32_t)p->kind &&
+                        b->now_ms - p->last_seen_ms > (int64_t)b->hb_ivl_ms;
         if (!same_proc) {
             broker_error(b, rid, SWB_E_NAME_TAKEN, "a live peer already has that name", h->id,
                          name);
@@ -120,6 +130,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     /* A HELLO again (reconnect) re-reads services and capacity; its running tasks stay. */
     dispatch_worker_leave(b->disp, p);
     p->draining = 0;
+    p->blocked = 0;
     p->kind = (int)h->kind;
     p->pid = SWB_HAS(h, SWB_F_PID) ? (int)h->pid : 0;
     p->n_services = h->n_services;
@@ -147,6 +158,8 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         w.id = h->id;
     }
     broker_send_to(b, p, &w, NULL);
+    if (!p->used)
+        return; /* its connection closed before WELCOME could go: it was dropped */
     dispatch_worker_join(b->disp, p);
     broker_event(b, p->parent, SWB_EV_READY, p->name, p->pid, 0, 0, NULL);
     broker_child_ready(b, p);
@@ -285,6 +298,8 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     }
     from->last_seen_ms = b->now_ms;
     from->msgs_in++;
+    if (from->blocked)
+        dispatch_worker_heard(b->disp, from);
     switch (h->cmd) {
     case SWB_CMD_HEARTBEAT:
         break;

@@ -29,7 +29,8 @@ struct dispatch {
     swb_broker_t *b;
     dispatch_opts_t o;
     services_t *svcs;
-    task_t **slots; /* open addressing by task id */
+    task_t **slots;  /* open addressing by task id */
+    task_t **cslots; /* the same tasks by (client, client's id), for CANCEL */
     uint32_t mask, count;
     deadline_t *dl;
     uint32_t n_dl, cap_dl;
@@ -52,8 +53,55 @@ static task_t *task_find(const dispatch_t *d, uint64_t id)
     return NULL;
 }
 
+static uint32_t chome(const dispatch_t *d, const char *client, uint64_t id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)client; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (uint32_t)(((h ^ id) * 11400714819323198485ull) >> 32) & d->mask;
+}
+
+static task_t *task_find_client(const dispatch_t *d, const char *client, uint64_t id)
+{
+    for (uint32_t i = chome(d, client, id); d->cslots[i]; i = (i + 1) & d->mask) {
+        task_t *t = d->cslots[i];
+        if (t->client_id == id && !strcmp(t->client, client))
+            return t;
+    }
+    return NULL;
+}
+
+static void cindex_insert(dispatch_t *d, task_t *t)
+{
+    uint32_t i = chome(d, t->client, t->client_id);
+    while (d->cslots[i])
+        i = (i + 1) & d->mask;
+    d->cslots[i] = t;
+}
+
+static void cindex_erase(dispatch_t *d, task_t *t)
+{
+    uint32_t i = chome(d, t->client, t->client_id);
+    while (d->cslots[i] != t) {
+        if (!d->cslots[i])
+            return;
+        i = (i + 1) & d->mask;
+    }
+    uint32_t hole = i;
+    for (uint32_t j = (hole + 1) & d->mask; d->cslots[j]; j = (j + 1) & d->mask) {
+        uint32_t h = chome(d, d->cslots[j]->client, d->cslots[j]->client_id);
+        int in_range = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j);
+        if (!in_range) {
+            d->cslots[hole] = d->cslots[j];
+            hole = j;
+        }
+    }
+    d->cslots[hole] = NULL;
+}
+
 static void task_insert(dispatch_t *d, task_t *t)
 {
+    cindex_insert(d, t);
     uint32_t i = home(d, t->id);
     while (d->slots[i])
         i = (i + 1) & d->mask;
@@ -63,6 +111,7 @@ static void task_insert(dispatch_t *d, task_t *t)
 
 static void task_erase(dispatch_t *d, task_t *t)
 {
+    cindex_erase(d, t);
     uint32_t i = home(d, t->id);
     while (d->slots[i] != t) {
         if (!d->slots[i])
@@ -91,8 +140,46 @@ static void task_free(dispatch_t *d, task_t *t)
 
 /* ---- deadlines ------------------------------------------------------------------------ */
 
+static void dl_sift_down(dispatch_t *d, uint32_t i)
+{
+    deadline_t e = d->dl[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        int64_t best = e.at;
+        if (l < d->n_dl && d->dl[l].at < best) {
+            m = l;
+            best = d->dl[l].at;
+        }
+        if (r < d->n_dl && d->dl[r].at < best)
+            m = r;
+        if (m == i)
+            break;
+        d->dl[i] = d->dl[m];
+        i = m;
+    }
+    d->dl[i] = e;
+}
+
+/* Entries stay in the heap after their task ends (they are checked when they come due), so a
+ * stream of short tasks with long deadlines would grow it without bound: when it holds more
+ * than twice the live tasks, drop the stale entries and rebuild it. */
+static void dl_compact(dispatch_t *d)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < d->n_dl; i++) {
+        task_t *t = task_find(d, d->dl[i].id);
+        if (t && (t->deadline == d->dl[i].at || t->kill_at == d->dl[i].at))
+            d->dl[n++] = d->dl[i];
+    }
+    d->n_dl = n;
+    for (uint32_t i = n / 2; i-- > 0;)
+        dl_sift_down(d, i);
+}
+
 static void dl_push(dispatch_t *d, int64_t at, uint64_t id)
 {
+    if (d->n_dl >= 1024 && d->n_dl > 2 * d->count)
+        dl_compact(d);
     if (d->n_dl == d->cap_dl) {
         uint32_t ncap = d->cap_dl ? d->cap_dl * 2 : 64;
         deadline_t *n = realloc(d->dl, ncap * sizeof *n);
@@ -111,24 +198,10 @@ static void dl_push(dispatch_t *d, int64_t at, uint64_t id)
 
 static deadline_t dl_pop(dispatch_t *d)
 {
-    deadline_t top = d->dl[0], last = d->dl[--d->n_dl];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        int64_t best = last.at;
-        if (l < d->n_dl && d->dl[l].at < best) {
-            m = l;
-            best = d->dl[l].at;
-        }
-        if (r < d->n_dl && d->dl[r].at < best)
-            m = r;
-        if (m == i)
-            break;
-        d->dl[i] = d->dl[m];
-        i = m;
-    }
+    deadline_t top = d->dl[0];
+    d->dl[0] = d->dl[--d->n_dl];
     if (d->n_dl)
-        d->dl[i] = last;
+        dl_sift_down(d, 0);
     return top;
 }
 
@@ -145,9 +218,11 @@ int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o)
     while (n < o->max_tasks * 2)
         n <<= 1;
     d->slots = calloc(n, sizeof *d->slots);
+    d->cslots = calloc(n, sizeof *d->cslots);
     d->mask = n - 1;
-    if (!d->slots || services_new(&d->svcs, o->max_services) != SWB_OK) {
+    if (!d->slots || !d->cslots || services_new(&d->svcs, o->max_services) != SWB_OK) {
         free(d->slots);
+        free(d->cslots);
         free(d);
         return SWB_E_NOMEM;
     }
@@ -167,6 +242,7 @@ void dispatch_destroy(dispatch_t **self_p)
         }
     }
     free(d->slots);
+    free(d->cslots);
     free(d->dl);
     services_destroy(&d->svcs);
     free(d);
@@ -227,7 +303,8 @@ static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg
 
 static void worker_changed(dispatch_t *d, reg_peer_t *w)
 {
-    int eligible = w->used && !w->draining && w->inflight < w->capacity * d->o.window;
+    int eligible =
+        w->used && !w->draining && !w->blocked && w->inflight < w->capacity * d->o.window;
     for (int i = 0; i < (int)w->n_services; i++) {
         service_t *s = w->svc[i];
         if (!s)
@@ -316,6 +393,10 @@ static void pump(dispatch_t *d, service_t *s)
 {
     reg_peer_t *w;
     while (s->n_queue && (w = svc_heap_top(s)) != NULL) {
+        if (!w->used) { /* a broken invariant: say so rather than loop on it */
+            swb_log(SWB_LOG_ERROR, "dispatch: a dropped worker is still in %s's heap", s->name);
+            break;
+        }
         task_t *t = svc_queue_pop(s);
         if (assign(d, t, w) == 0)
             continue;
@@ -326,10 +407,9 @@ static void pump(dispatch_t *d, service_t *s)
             broker_drop_peer(d->b, w, SWB_EV_LOST);
             continue;
         }
-        /* Its pipe is full (EAGAIN): take it out of rotation until it answers something. */
-        for (int i = 0; i < (int)w->n_services; i++)
-            if (w->svc[i])
-                svc_heap_remove(w->svc[i], w, i);
+        /* Its pipe is full (EAGAIN): out of rotation until the broker hears from it. */
+        w->blocked = 1;
+        worker_changed(d, w);
     }
 }
 
@@ -429,14 +509,9 @@ void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
                      const swb_header_t *h)
 {
     (void)rid;
-    task_t *t = NULL;
-    /* Clients name tasks by their own ids; cancel is rare, so a scan is fine. */
-    for (uint32_t i = 0; i <= d->mask && !t; i++) {
-        task_t *c = d->slots[i];
-        if (c && !c->finished && c->client_id == h->id && !strcmp(c->client, client->name))
-            t = c;
-    }
-    if (!t)
+    /* Clients name tasks by their own ids, so they are found by (client, id). */
+    task_t *t = task_find_client(d, client->name, h->id);
+    if (!t || t->finished)
         return; /* already ended: cancel is idempotent, and its one RESULT was sent */
     if (t->qpos >= 0) {
         svc_queue_remove(t->svc, t);
@@ -480,6 +555,15 @@ void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load)
 {
     w->load = load > 1000 ? 1000 : load;
     worker_changed(d, w);
+}
+
+void dispatch_worker_heard(dispatch_t *d, reg_peer_t *w)
+{
+    w->blocked = 0;
+    worker_changed(d, w);
+    for (int i = 0; i < (int)w->n_services; i++)
+        if (w->svc[i])
+            pump(d, w->svc[i]);
 }
 
 void dispatch_worker_pause(dispatch_t *d, reg_peer_t *w)
@@ -557,6 +641,8 @@ void dispatch_tick(dispatch_t *d, int64_t now)
             swb_header_init(&c, SWB_CMD_CANCEL);
             SWB_SET(&c, SWB_F_ID);
             c.id = t->id;
+            SWB_SET(&c, SWB_F_ATTEMPT);
+            c.attempt = t->attempt;
             swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
             swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
             t->kill_at = now + d->o.hung_grace;
@@ -578,12 +664,19 @@ void dispatch_tick(dispatch_t *d, int64_t now)
     }
 }
 
-void dispatch_fail_queued(dispatch_t *d, int code, const char *text)
+void dispatch_fail_all(dispatch_t *d, int code, const char *text)
 {
     for (uint32_t i = 0; i < services_count(d->svcs); i++) {
         service_t *s = services_at(d->svcs, i);
         task_t *t;
         while ((t = svc_queue_pop(s)) != NULL)
+            finish(d, t, code, text, NULL);
+    }
+    /* Running ones too: their clients get the answer now; the records stay until the workers
+     * answer or go (finish keeps a task whose worker still owes a result). */
+    for (uint32_t i = 0; i <= d->mask; i++) {
+        task_t *t = d->slots[i];
+        if (t && !t->finished && t->worker)
             finish(d, t, code, text, NULL);
     }
 }

@@ -36,6 +36,8 @@ void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
 /* A worker said HELLO (joins its services) or reported a new load. */
 int dispatch_worker_join(dispatch_t *d, reg_peer_t *w);
 void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load);
+/* A worker whose pipe was full sent something: it takes tasks again. */
+void dispatch_worker_heard(dispatch_t *d, reg_peer_t *w);
 /* A worker stops taking tasks (drain) but keeps those it runs. */
 void dispatch_worker_pause(dispatch_t *d, reg_peer_t *w);
 /* A worker re-registers (HELLO again): out of its services, keeping its tasks. */
@@ -44,8 +46,8 @@ void dispatch_worker_leave(dispatch_t *d, reg_peer_t *w);
 void dispatch_worker_gone(dispatch_t *d, reg_peer_t *w);
 /* Deadlines and services without workers. */
 void dispatch_tick(dispatch_t *d, int64_t now_ms);
-/* Fail every queued task with `code` (shutdown). */
-void dispatch_fail_queued(dispatch_t *d, int code, const char *text);
+/* End every task the client has no answer for yet, queued or running, with `code`. */
+void dispatch_fail_all(dispatch_t *d, int code, const char *text);
 uint32_t dispatch_inflight(const dispatch_t *d);
 services_t *dispatch_services(dispatch_t *d);
 uint64_t dispatch_tasks_known(const dispatch_t *d);

@@ -21,6 +21,14 @@ void work_free(work_t *w)
     free(w);
 }
 
+int executor_full(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    int full = h->queued >= HOST_QUEUE_MAX || h->queued_bytes >= HOST_QUEUE_MAX_BYTES;
+    pthread_mutex_unlock(&h->lock);
+    return full;
+}
+
 void executor_push(host_t *h, work_t *w)
 {
     w->next = NULL;
@@ -31,6 +39,7 @@ void executor_push(host_t *h, work_t *w)
         h->head = w;
     h->tail = w;
     h->queued++;
+    h->queued_bytes += zmq_msg_size(&w->body);
     pthread_cond_signal(&h->cond);
     pthread_mutex_unlock(&h->lock);
 }
@@ -46,6 +55,7 @@ int executor_cancel(host_t *h, uint64_t id)
             if (h->tail == w)
                 h->tail = prev;
             h->queued--;
+            h->queued_bytes -= zmq_msg_size(&w->body);
             work_free(w);
             found = 2;
             break;
@@ -57,7 +67,7 @@ int executor_cancel(host_t *h, uint64_t id)
     for (uint32_t i = 0; i < h->capacity; i++) {
         swb_ctx_t *c = &h->ctxs[i];
         if (__atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE) == id) {
-            __atomic_store_n(&c->cancelled, 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&c->cancel_id, id, __ATOMIC_RELEASE);
             return 1;
         }
     }
@@ -75,6 +85,7 @@ static work_t *take(host_t *h)
         if (!h->head)
             h->tail = NULL;
         h->queued--;
+        h->queued_bytes -= zmq_msg_size(&w->body);
     }
     pthread_mutex_unlock(&h->lock);
     return w;
@@ -185,14 +196,19 @@ const char *swb_ctx_parent(const swb_ctx_t *c)
     return c ? c->host->peer->parent : "";
 }
 
+static int is_cancelled(const swb_ctx_t *c)
+{
+    uint64_t cur = __atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE);
+    return cur && __atomic_load_n(&c->cancel_id, __ATOMIC_ACQUIRE) == cur;
+}
+
 int swb_ctx_should_stop(const swb_ctx_t *c)
 {
     if (!c)
         return 0;
     if (c->host->inline_mode)
         host_pump(c->host); /* the only moment this thread can hear a CANCEL */
-    return __atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE) ||
-           __atomic_load_n(&c->host->stopping, __ATOMIC_ACQUIRE);
+    return is_cancelled(c) || __atomic_load_n(&c->host->stopping, __ATOMIC_ACQUIRE);
 }
 
 static void run_task(swb_ctx_t *c, work_t *w)
@@ -207,11 +223,10 @@ static void run_task(swb_ctx_t *c, work_t *w)
                     .len = zmq_msg_size(&w->body)};
     c->cur_attempt = w->attempt;
     c->replied = 0;
-    __atomic_store_n(&c->cancelled, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&c->cur_id, w->id, __ATOMIC_RELEASE);
     int r = h->desc->handle_task ? h->desc->handle_task(c, h->state, &t) : SWB_E_NO_SERVICE;
     if (!c->replied) {
-        if (__atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE))
+        if (is_cancelled(c))
             swb_ctx_fail(c, SWB_E_CANCELLED, "cancelled");
         else if (r == 0)
             swb_ctx_reply(c, NULL, 0);
@@ -249,6 +264,7 @@ int executor_run_one(host_t *h)
         if (!h->head)
             h->tail = NULL;
         h->queued--;
+        h->queued_bytes -= zmq_msg_size(&w->body);
     }
     pthread_mutex_unlock(&h->lock);
     if (!w)

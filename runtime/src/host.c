@@ -104,7 +104,7 @@ static void on_message(host_t *h, swb_msg_t *m)
 static void read_all(host_t *h)
 {
     swb_msg_t m = {0};
-    while (!h->bye) {
+    while (!h->bye && !executor_full(h)) {
         int rc = swb_peer_recv(h->peer, &m, 0);
         if (rc == SWB_E_TIMEOUT)
             break;
@@ -155,6 +155,8 @@ static int queue_empty(host_t *h)
 /* Inline: wait for one message (not at all when work is queued) and handle it. */
 static void read_one_inline(host_t *h)
 {
+    if (executor_full(h))
+        return; /* run what waits first; the broker's sends meet the high-water mark */
     swb_msg_t m = {0};
     int rc = swb_peer_recv(h->peer, &m, queue_empty(h) ? 100 : 0);
     if (rc == SWB_OK)
@@ -177,8 +179,11 @@ static int serve(host_t *h)
             /* One socket: a blocking receive is cheaper than zmq_poll plus receives. */
             read_one_inline(h);
         } else {
+            /* A full queue: listen only to the executors until it drains. */
             zmq_pollitem_t items[2] = {{.socket = sock, .events = ZMQ_POLLIN},
                                        {.socket = h->pull, .events = ZMQ_POLLIN}};
+            if (executor_full(h))
+                items[0].events = 0;
             if (zmq_poll(items, 2, 100) < 0 && errno == ETERM)
                 break;
             if (items[1].revents & ZMQ_POLLIN)

@@ -32,7 +32,9 @@ struct swb_ctx {
     uint64_t cur_id; /* task running now, 0 when none (atomic) */
     uint32_t cur_attempt;
     int replied;
-    int cancelled; /* atomic */
+    uint64_t cancel_id; /* atomic: the task id a CANCEL named; it is cancelled when it is
+                           cur_id (an id, not a flag, so a CANCEL racing with the end of
+                           one task cannot cancel the next) */
     uint64_t next_id;
 };
 
@@ -49,8 +51,9 @@ struct host {
     pthread_cond_t cond;
     work_t *head, *tail;
     size_t queued;
-    int closing;  /* executors stop taking work (under lock) */
-    int stopping; /* atomic: the host is shutting down */
+    size_t queued_bytes; /* bodies waiting: with queued, what full() limits */
+    int closing;         /* executors stop taking work (under lock) */
+    int stopping;        /* atomic: the host is shutting down */
     uint32_t load;
     /* Inline mode (capacity 1): the I/O thread runs the plugin itself, saving two thread
      * hand-offs per task; while a task runs, swb_ctx_should_stop lets it read the socket. */
@@ -66,6 +69,12 @@ int plugin_load(const char *path, void **dl, const swb_plugin_t **desc);
 /* Start / join the executor threads. */
 int executor_start(host_t *h);
 void executor_join(host_t *h);
+/* The host reads no more from the broker while this much waits, so ZeroMQ's high-water mark
+ * pushes back (senders are told `unreachable`) instead of the queue growing without bound:
+ * for a worker thread that memory would be the broker's own process. */
+#define HOST_QUEUE_MAX       10000
+#define HOST_QUEUE_MAX_BYTES (64u << 20)
+int executor_full(host_t *h);
 /* Queue work for the executors (takes ownership of w). */
 void executor_push(host_t *h, work_t *w);
 /* Mark the running task `id` cancelled; returns 1 if it was running. Removes it from the

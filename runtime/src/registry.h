@@ -34,6 +34,7 @@ typedef struct {
      * services' heaps of workers with a free slot */
     uint32_t gen; /* bumped each time the slot is reused */
     int draining; /* told to DRAIN: keeps its tasks, gets no new ones */
+    int blocked;  /* its pipe was full: no tasks until it is heard from again */
     uint32_t inflight;
     uint64_t done, last_pick;
     struct task *tasks;

@@ -88,53 +88,46 @@ static int w_before(const reg_peer_t *a, const reg_peer_t *b)
     return a->last_pick < b->last_pick;
 }
 
-static int slot_of(const reg_peer_t *w, const service_t *s)
+/* Every move of an entry updates the worker's position for that service, so removal and
+ * re-ordering never search. The slot travels with the entry: a worker is in each of its
+ * services' heaps once, by the slot that names that service. */
+static void w_set(service_t *s, uint32_t i, heap_ent_t e)
 {
-    for (int i = 0; i < (int)w->n_services; i++)
-        if (w->svc[i] == s)
-            return i;
-    return -1;
-}
-
-static void w_set(service_t *s, uint32_t i, reg_peer_t *w)
-{
-    s->heap[i] = w;
-    w->heap_pos[slot_of(w, s)] = (int32_t)i;
+    s->heap[i] = e;
+    e.w->heap_pos[e.slot] = (int32_t)i;
 }
 
 static void w_up(service_t *s, uint32_t i)
 {
-    reg_peer_t *w = s->heap[i];
+    heap_ent_t e = s->heap[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (!w_before(w, s->heap[parent]))
+        if (!w_before(e.w, s->heap[parent].w))
             break;
         w_set(s, i, s->heap[parent]);
         i = parent;
     }
-    w_set(s, i, w);
+    w_set(s, i, e);
 }
 
 static void w_down(service_t *s, uint32_t i)
 {
-    reg_peer_t *w = s->heap[i];
+    heap_ent_t e = s->heap[i];
     for (;;) {
         uint32_t l = 2 * i + 1, r = l + 1, best = i;
-        reg_peer_t *bw = w;
-        if (l < s->n_heap && w_before(s->heap[l], bw)) {
+        const reg_peer_t *bw = e.w;
+        if (l < s->n_heap && w_before(s->heap[l].w, bw)) {
             best = l;
-            bw = s->heap[l];
+            bw = s->heap[l].w;
         }
-        if (r < s->n_heap && w_before(s->heap[r], bw)) {
+        if (r < s->n_heap && w_before(s->heap[r].w, bw))
             best = r;
-            bw = s->heap[r];
-        }
         if (best == i)
             break;
-        w_set(s, i, bw);
+        w_set(s, i, s->heap[best]);
         i = best;
     }
-    w_set(s, i, w);
+    w_set(s, i, e);
 }
 
 int svc_heap_add(service_t *s, reg_peer_t *w, int slot)
@@ -143,14 +136,13 @@ int svc_heap_add(service_t *s, reg_peer_t *w, int slot)
         return SWB_OK;
     if (s->n_heap == s->cap_heap) {
         uint32_t ncap = s->cap_heap ? s->cap_heap * 2 : 8;
-        reg_peer_t **h = realloc(s->heap, ncap * sizeof *h);
+        heap_ent_t *h = realloc(s->heap, ncap * sizeof *h);
         if (!h)
             return SWB_E_NOMEM;
         s->heap = h;
         s->cap_heap = ncap;
     }
-    s->heap[s->n_heap] = w;
-    w->heap_pos[slot] = (int32_t)s->n_heap;
+    w_set(s, s->n_heap, (heap_ent_t){w, slot});
     w_up(s, s->n_heap++);
     return SWB_OK;
 }
@@ -161,12 +153,12 @@ void svc_heap_remove(service_t *s, reg_peer_t *w, int slot)
     if (i < 0)
         return;
     w->heap_pos[slot] = -1;
-    reg_peer_t *last = s->heap[--s->n_heap];
+    heap_ent_t last = s->heap[--s->n_heap];
     if ((uint32_t)i == s->n_heap)
         return;
     w_set(s, (uint32_t)i, last);
     w_up(s, (uint32_t)i);
-    w_down(s, (uint32_t)last->heap_pos[slot_of(last, s)]);
+    w_down(s, (uint32_t)last.w->heap_pos[last.slot]);
 }
 
 void svc_heap_fix(service_t *s, reg_peer_t *w, int slot)
@@ -180,7 +172,7 @@ void svc_heap_fix(service_t *s, reg_peer_t *w, int slot)
 
 reg_peer_t *svc_heap_top(const service_t *s)
 {
-    return s->n_heap ? s->heap[0] : NULL;
+    return s->n_heap ? s->heap[0].w : NULL;
 }
 
 /* ---- task queue ----------------------------------------------------------------------- */

@@ -32,9 +32,14 @@ typedef struct task {
     struct task *wnext, *wprev; /* the worker's list */
 } task_t;
 
+typedef struct {
+    reg_peer_t *w;
+    int32_t slot; /* index of this service in w->svc */
+} heap_ent_t;
+
 typedef struct service {
     char name[SWB_MAX_NAME + 1];
-    reg_peer_t **heap; /* workers with a free slot */
+    heap_ent_t *heap; /* workers with room */
     uint32_t n_heap, cap_heap;
     uint32_t n_workers;
     task_t **queue;

@@ -343,6 +343,13 @@ void supervisor_ready(supervisor_t *s, const char *name, int pid)
         c->info.ready = 1;
 }
 
+void supervisor_unretire(supervisor_t *s, const char *name)
+{
+    child_rec_t *c = find_kid(s, name);
+    if (c)
+        c->info.retiring = 0;
+}
+
 void supervisor_retire(supervisor_t *s, const char *name)
 {
     child_rec_t *c = find_kid(s, name);
@@ -537,7 +544,11 @@ void supervisor_tick(supervisor_t *s, int64_t now, sup_event_fn fn, void *arg)
                 if (fn)
                     fn(arg, SWB_EV_STARTED, &c->info, "restarted");
             } else {
-                c->info.code = 127; /* counts as another crash, with its backoff */
+                /* A failed start counts as another crash, with its backoff; not as a child
+                 * that died before it was ready (which is given up at once). */
+                c->info.code = 127;
+                c->info.pid = 0;
+                c->info.ready = 1;
                 c->info.running = 1;
                 if (after_exit(s, c, now, fn, arg)) {
                     s->kids[i] = s->kids[--s->n];
@@ -573,10 +584,11 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-void supervisor_destroy(supervisor_t **self_p, int grace_ms)
+int supervisor_destroy(supervisor_t **self_p, int grace_ms)
 {
     if (!self_p || !*self_p)
-        return;
+        return 0;
+    int stuck = 0;
     supervisor_t *s = *self_p;
     for (int i = 0; i < s->n; i++) {
         child_rec_t *c = s->kids[i];
@@ -606,8 +618,10 @@ void supervisor_destroy(supervisor_t **self_p, int grace_ms)
             ts.tv_sec += 2;
             if (pthread_timedjoin_np(c->thread, NULL, &ts) == 0)
                 free_kid(c);
-            else
+            else {
                 swb_log(SWB_LOG_ERROR, "worker thread %s did not stop", c->info.name);
+                stuck++;
+            }
         } else {
             kill(c->info.pid, SIGKILL);
             waitpid(c->info.pid, NULL, 0);
@@ -617,4 +631,5 @@ void supervisor_destroy(supervisor_t **self_p, int grace_ms)
     free(s->kids);
     free(s);
     *self_p = NULL;
+    return stuck;
 }

@@ -58,8 +58,9 @@ typedef void (*sup_event_fn)(void *arg, int event, const child_info_t *info, con
 
 int supervisor_new(supervisor_t **out, const supervisor_opts_t *opts);
 /* End every child: threads are told to stop and processes get SIGTERM, then SIGKILL after
- * grace_ms; all are reaped. */
-void supervisor_destroy(supervisor_t **self_p, int grace_ms);
+ * grace_ms; all are reaped. Returns how many worker threads did not stop (they cannot be
+ * killed; their records are left allocated). */
+int supervisor_destroy(supervisor_t **self_p, int grace_ms);
 
 /* Start one child; fills *info (name, pid). */
 int supervisor_spawn(supervisor_t *s, const spawn_req_t *req, child_info_t *info);
@@ -75,6 +76,8 @@ int supervisor_kill(supervisor_t *s, const char *name, int sig, int restart);
 void supervisor_ready(supervisor_t *s, const char *name, int pid);
 /* Mark a child as leaving on purpose: when it exits it is not restarted. */
 void supervisor_retire(supervisor_t *s, const char *name);
+/* Undo supervisor_retire (a reload whose replacement failed keeps the old child). */
+void supervisor_unretire(supervisor_t *s, const char *name);
 /* Children of `parent` (in `group` when not NULL), running or waiting, newest last. */
 int supervisor_list(supervisor_t *s, const char *parent, const char *group,
                     const child_info_t **out, int cap);
