@@ -13,18 +13,22 @@
 
 int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
 {
-    if (p->outstanding)
-        p->outstanding--;
-    task_cb_t **pp = &p->cbs[m->id % 64];
+    /* Every submitted task has an entry (with or without a callback); other RESULTs (STATS,
+     * SPAWN, ...) have none and are not counted. */
+    task_cb_t **pp = &p->cbs[m->id % PEER_TASK_BUCKETS];
     for (; *pp; pp = &(*pp)->next) {
-        if ((*pp)->id == m->id) {
-            task_cb_t *c = *pp;
-            *pp = c->next;
+        if ((*pp)->id != m->id)
+            continue;
+        task_cb_t *c = *pp;
+        *pp = c->next;
+        p->outstanding--;
+        int consumed = c->fn != NULL;
+        if (consumed) {
             c->fn(c->arg, m->id, m->code, m);
-            free(c);
             swb_msg_close(m);
-            return 1;
         }
+        free(c);
+        return consumed;
     }
     return 0;
 }
@@ -47,23 +51,18 @@ int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
         SWB_SET(&h, SWB_F_PRIORITY);
         h.priority = o->priority;
     }
-    task_cb_t *cb = NULL;
-    if (o && o->on_result) {
-        cb = malloc(sizeof *cb);
-        if (!cb)
-            return SWB_E_NOMEM;
-        *cb = (task_cb_t){.id = h.id, .fn = o->on_result, .arg = o->arg};
-    }
+    task_cb_t *cb = malloc(sizeof *cb);
+    if (!cb)
+        return SWB_E_NOMEM;
+    *cb = (task_cb_t){.id = h.id, .fn = o ? o->on_result : NULL, .arg = o ? o->arg : NULL};
     static const unsigned char nil = 0xc0;
     int rc = peeri_send(p, &h, body ? body : &nil, body ? len : 1);
     if (rc != SWB_OK) {
         free(cb);
         return rc;
     }
-    if (cb) {
-        cb->next = p->cbs[h.id % 64];
-        p->cbs[h.id % 64] = cb;
-    }
+    cb->next = p->cbs[h.id % PEER_TASK_BUCKETS];
+    p->cbs[h.id % PEER_TASK_BUCKETS] = cb;
     p->outstanding++;
     if (id)
         *id = h.id;

@@ -405,7 +405,7 @@ void swb_peer_destroy(swb_peer_t **self_p)
         swb_msg_close(&n->m);
         free(n);
     }
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < PEER_TASK_BUCKETS; i++) {
         while (p->cbs[i]) {
             task_cb_t *c = p->cbs[i];
             p->cbs[i] = c->next;

@@ -7,6 +7,8 @@
 
 #include "swbi.h"
 
+#define PEER_TASK_BUCKETS 1024
+
 typedef struct task_cb {
     uint64_t id;
     swb_result_fn fn;
@@ -38,8 +40,8 @@ struct swb_peer {
     int64_t last_seen_ms, last_sent_ms, hello_sent_ms;
     uint64_t next_id;
     pending_t *head, *tail;
-    size_t outstanding; /* tasks submitted, RESULT not yet received */
-    task_cb_t *cbs[64]; /* result callbacks by id % 64 */
+    size_t outstanding;                /* tasks submitted, RESULT not yet received */
+    task_cb_t *cbs[PEER_TASK_BUCKETS]; /* outstanding tasks (and their callbacks) by id */
 };
 
 /* A RESULT for one of our tasks came in: count it, and run its callback if it has one

@@ -354,6 +354,59 @@ static void test_stats_count_tasks_per_service(void **state)
     free(st);
 }
 
+typedef struct {
+    int calls, ok;
+    int64_t sum;
+} cb_count_t;
+
+static void on_result(void *arg, uint64_t id, int code, const swb_msg_t *r)
+{
+    cb_count_t *c = arg;
+    c->calls++;
+    int64_t v = 0;
+    if (code == SWB_OK && unpack_map_int(r->body, r->len, "sum", &v) == 0) {
+        c->ok++;
+        c->sum += v;
+    }
+}
+
+static void test_callbacks_get_results_and_outstanding_counts_tasks(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, "sum", NULL, SWB_CHILD_THREAD, 2, NULL);
+    cb_count_t c = {0};
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 1, "b", 2);
+    swb_task_opts_t with_cb = {.on_result = on_result, .arg = &c};
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(swb_submit(h->parent, "sum", body, len, &with_cb, NULL), SWB_OK);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(swb_submit(h->parent, "sum", body, len, NULL, NULL), SWB_OK);
+    free(body);
+    assert_int_equal(swb_peer_outstanding(h->parent), 60);
+    /* A STATS reply is a RESULT too, but not a task's: the count is unchanged by it. */
+    void *st = NULL;
+    size_t stlen;
+    assert_int_equal(swb_peer_stats(h->parent, &st, &stlen, 5000), SWB_OK);
+    free(st);
+    /* Callbacks run inside recv; only the 10 without one come out of it. */
+    swb_msg_t r = {0};
+    int plain = 0;
+    while (plain < 10) {
+        assert_int_equal(swb_peer_recv(h->parent, &r, 5000), SWB_OK);
+        if (r.type == SWB_MSG_RESULT)
+            plain++;
+    }
+    while (c.calls < 50)
+        if (swb_peer_recv(h->parent, &r, 200) == SWB_E_TIMEOUT)
+            break;
+    swb_msg_close(&r);
+    assert_int_equal(c.calls, 50);
+    assert_int_equal(c.ok, 50);
+    assert_int_equal(c.sum, 150);
+    assert_int_equal(swb_peer_outstanding(h->parent), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     SWB_IT(test_call_returns_the_plugin_result),
     SWB_IT(test_plugin_error_reaches_the_client),
@@ -368,6 +421,7 @@ static const struct CMUnitTest tests[] = {
     SWB_IT(test_ten_thousand_tasks_survive_a_killed_worker),
     cmocka_unit_test(test_thread_pool_and_process_pool_agree),
     SWB_IT(test_stats_count_tasks_per_service),
+    SWB_IT(test_callbacks_get_results_and_outstanding_counts_tasks),
 };
 
 SWB_TEST_MAIN(tests)
