@@ -8,6 +8,9 @@
 
 #include "swb_plugin.h"
 
+static char *volatile blocks[64];
+static unsigned n_blocks;
+
 static int handle(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 {
     static size_t held;
@@ -25,7 +28,10 @@ static int handle(swb_ctx_t *ctx, void *state, const swb_task_t *task)
     char *p = malloc((size_t)mb << 20);
     if (!p)
         return swb_ctx_fail(ctx, SWB_E_NOMEM, "out of memory");
-    memset(p, 1, (size_t)mb << 20); /* deliberately never freed: the point is to grow */
+    memset(p, 1, (size_t)mb << 20);
+    /* Kept where the compiler can see it escape, or an optimising build drops the malloc
+     * and the memset of memory nobody reads. Never freed: the point is to grow. */
+    blocks[n_blocks++ % 64] = p;
     held += (size_t)mb;
     unsigned char out[16] = {
         0x81, 0xa4, 'h', 'e', 'l', 'd', 0xcd, (unsigned char)(held >> 8), (unsigned char)held};
