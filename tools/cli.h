@@ -26,6 +26,16 @@ int cmd_bench(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
 
+/* The options `send` and `call` share: -e/--endpoint, -t/--timeout MS, -P/--pretty, -h. */
+typedef struct {
+    const char *endpoint;
+    long timeout_ms; /* set to the command's default before parsing */
+    int pretty;
+} cli_io_opts_t;
+/* Parse them; returns -1 to go on (operands start at optind), else the exit code. */
+int cli_parse_io_opts(const char *cmd, void (*usage)(FILE *), int argc, char **argv,
+                      cli_io_opts_t *o, long min_timeout);
+
 /* Print a STATS body (msgpack map) as tables on stdout (cmd_stats.c). */
 int stats_print_table(const void *body, size_t len);
 

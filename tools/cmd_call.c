@@ -64,34 +64,13 @@ static int call(swb_peer_t *p, const char *service, const char *body, size_t len
 
 int cmd_call(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"pretty", no_argument, NULL, 'P'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL;
-    long timeout_ms = 10000;
-    int pretty = 0, c;
-    while ((c = getopt_long(argc, argv, "e:t:Ph", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 't':
-            if (cli_parse_long("call", "timeout", optarg, 1, 24L * 3600 * 1000, &timeout_ms))
-                return 2;
-            break;
-        case 'P':
-            pretty = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    cli_io_opts_t io = {.timeout_ms = 10000};
+    int parsed = cli_parse_io_opts("call", usage, argc, argv, &io, 1);
+    if (parsed >= 0)
+        return parsed;
+    const char *endpoint = io.endpoint;
+    long timeout_ms = io.timeout_ms;
+    int pretty = io.pretty;
     int nargs = argc - optind;
     if (nargs < 1 || nargs > 2)
         return cli_usage_error("call", usage, "expected SERVICE and an optional JSON body");

@@ -88,35 +88,13 @@ static int await_reply(swb_peer_t *p, const char *peer, long timeout_ms, int pre
 
 int cmd_send(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"pretty", no_argument, NULL, 'P'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL;
-    long timeout_ms = 2000;
-    int pretty = 0, c;
-    /* Options may follow the operands; a body starting with '-' (such as -5) goes after --. */
-    while ((c = getopt_long(argc, argv, "e:t:Ph", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 't':
-            if (cli_parse_long("send", "timeout", optarg, 0, 24L * 3600 * 1000, &timeout_ms))
-                return 2;
-            break;
-        case 'P':
-            pretty = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    cli_io_opts_t io = {.timeout_ms = 2000};
+    int parsed = cli_parse_io_opts("send", usage, argc, argv, &io, 0);
+    if (parsed >= 0)
+        return parsed;
+    const char *endpoint = io.endpoint;
+    long timeout_ms = io.timeout_ms;
+    int pretty = io.pretty;
     if (argc - optind != 2)
         return cli_usage_error("send", usage, "expected PEER and JSON");
     const char *peer = argv[optind], *json = argv[optind + 1];

@@ -413,6 +413,19 @@ static void pump(dispatch_t *d, service_t *s)
     }
 }
 
+/* The worker holding t should stop it; best effort (its answer, if any, will be late). */
+static void tell_worker_cancel(dispatch_t *d, const task_t *t)
+{
+    swb_header_t c;
+    swb_header_init(&c, SWB_CMD_CANCEL);
+    SWB_SET(&c, SWB_F_ID);
+    c.id = t->id;
+    SWB_SET(&c, SWB_F_ATTEMPT);
+    c.attempt = t->attempt;
+    swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
+    swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+}
+
 /* ---- commands ------------------------------------------------------------------------- */
 
 static void reject(dispatch_t *d, reg_peer_t *client, uint64_t id, int code, const char *text)
@@ -516,14 +529,7 @@ void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
     if (t->qpos >= 0) {
         svc_queue_remove(t->svc, t);
     } else if (t->worker) {
-        swb_header_t c;
-        swb_header_init(&c, SWB_CMD_CANCEL);
-        SWB_SET(&c, SWB_F_ID);
-        c.id = t->id;
-        SWB_SET(&c, SWB_F_ATTEMPT);
-        c.attempt = t->attempt;
-        swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
-        swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+        tell_worker_cancel(d, t);
     }
     finish(d, t, SWB_E_CANCELLED, "cancelled by the client", NULL);
 }
@@ -637,14 +643,7 @@ void dispatch_tick(dispatch_t *d, int64_t now)
             svc_queue_remove(t->svc, t);
             finish(d, t, SWB_E_DEADLINE, "deadline passed while queued", NULL);
         } else if (t->worker) {
-            swb_header_t c;
-            swb_header_init(&c, SWB_CMD_CANCEL);
-            SWB_SET(&c, SWB_F_ID);
-            c.id = t->id;
-            SWB_SET(&c, SWB_F_ATTEMPT);
-            c.attempt = t->attempt;
-            swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
-            swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+            tell_worker_cancel(d, t);
             t->kill_at = now + d->o.hung_grace;
             dl_push(d, t->kill_at, t->id);
             finish(d, t, SWB_E_DEADLINE, "deadline passed while running", NULL);
