@@ -187,6 +187,31 @@ static void drain_wake(swb_broker_t *b)
     }
 }
 
+/* Where a HELLO came from. libzmq's Peer-Address is "host:uid:gid:pid" on ipc (from the
+ * socket's peer credentials), an IP address on tcp, and absent on inproc. */
+static void peer_credentials(swb_broker_t *b, zmq_msg_t *m)
+{
+    const char *pa = zmq_msg_gets(m, "Peer-Address");
+    b->msg_pid = 0;
+    if (!pa) {
+        b->msg_transport = BROKER_TR_INPROC;
+        b->msg_pid = (int)getpid();
+        return;
+    }
+    const char *last = strrchr(pa, ':');
+    int colons = 0;
+    for (const char *c = pa; *c; c++)
+        colons += *c == ':';
+    char *end = NULL;
+    long pid = last ? strtol(last + 1, &end, 10) : 0;
+    if (colons == 3 && end && *end == '\0' && pid > 0) {
+        b->msg_transport = BROKER_TR_IPC;
+        b->msg_pid = (int)pid;
+    } else {
+        b->msg_transport = BROKER_TR_TCP;
+    }
+}
+
 /* Read one whole message from the router and handle it. Returns 0 when there was none. */
 static int recv_one(swb_broker_t *b)
 {
@@ -220,6 +245,8 @@ static int recv_one(swb_broker_t *b)
             b->n.malformed++;
             broker_error(b, &r, rc, swb_strerror(rc), 0, NULL);
         } else {
+            if (h.cmd == SWB_CMD_HELLO)
+                peer_credentials(b, &hdr);
             broker_handle(b, &r, &h, &body, has_body);
         }
     }

@@ -26,6 +26,8 @@ typedef struct {
 
 typedef struct reload reload_t;
 
+enum { BROKER_TR_INPROC = 0, BROKER_TR_IPC = 1, BROKER_TR_TCP = 2 };
+
 struct swb_broker {
     void *ctx;
     void *router;
@@ -54,6 +56,10 @@ struct swb_broker {
     int shutdown_asked;  /* atomic */
     reload_t *reload;    /* the reload in progress, if any */
     int stuck_threads;   /* worker threads that did not stop when the broker ended */
+    /* Who sent the HELLO being handled, as the transport says (not as the peer claims):
+     * inproc is this process, ipc gives the peer's pid (SO_PEERCRED), tcp gives neither. */
+    int msg_transport; /* BROKER_TR_* */
+    int msg_pid;       /* 0 when unknown (tcp) */
     uint64_t name_seq;
     int64_t started_ms;
     int64_t now_ms; /* refreshed once per loop turn */

@@ -99,14 +99,30 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     } else {
         assign_name(b, h, name);
     }
+    /* The pid the transport vouches for wins over the one claimed; over tcp nothing local
+     * can be vouched for, so a worker there is remote whatever it says. */
+    int pid = b->msg_pid ? b->msg_pid : (SWB_HAS(h, SWB_F_PID) ? (int)h->pid : 0);
+    int kind = (int)h->kind;
+    if (b->msg_transport == BROKER_TR_TCP && (kind == SWB_KIND_THREAD || kind == SWB_KIND_PROCESS))
+        kind = SWB_KIND_REMOTE;
+    /* A child's name is only for the process (or thread) this broker started under it. */
+    const child_info_t *child = supervisor_find(b->sup, name);
+    if (child && child->running &&
+        ((child->mode == SWB_SPAWN_PROCESS && b->msg_transport == BROKER_TR_IPC &&
+          pid != child->pid) ||
+         (child->mode == SWB_SPAWN_THREAD && b->msg_transport != BROKER_TR_INPROC))) {
+        broker_error(b, rid, SWB_E_NAME_TAKEN, "that name belongs to a child of this broker", h->id,
+                     name);
+        return;
+    }
     reg_peer_t *p = registry_by_name(b->reg, name, strlen(name));
     if (p && p != same_rid) {
         /* A live name is never taken over, except by the same local process coming back on
          * a new connection (it lost us and said HELLO again). */
         /* Only a holder silent for a heartbeat interval can have lost its connection; a
          * live one keeps its name whatever pid the newcomer claims. */
-        int same_proc = p->pid && SWB_HAS(h, SWB_F_PID) && (int)h->pid == p->pid &&
-                        p->kind != SWB_KIND_REMOTE && h->kind == (uint32_t)p->kind &&
+        int same_proc = p->pid && pid == p->pid && b->msg_transport != BROKER_TR_TCP &&
+                        p->kind != SWB_KIND_REMOTE && kind == p->kind &&
                         b->now_ms - p->last_seen_ms > (int64_t)b->hb_ivl_ms;
         if (!same_proc) {
             broker_error(b, rid, SWB_E_NAME_TAKEN, "a live peer already has that name", h->id,
@@ -131,8 +147,8 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     dispatch_worker_leave(b->disp, p);
     p->draining = 0;
     p->blocked = 0;
-    p->kind = (int)h->kind;
-    p->pid = SWB_HAS(h, SWB_F_PID) ? (int)h->pid : 0;
+    p->kind = kind;
+    p->pid = pid;
     p->n_services = h->n_services;
     for (uint32_t i = 0; i < h->n_services; i++)
         swbi_str_copy(p->services[i], sizeof p->services[i], h->services[i]);
