@@ -110,10 +110,15 @@ int cmd_scale(int argc, char **argv)
         return 1;
     rc = swb_request_scale(p, parent, argv[optind], (uint32_t)n);
     swb_peer_destroy(&p);
+    if (rc == SWB_E_UNKNOWN_PEER) {
+        fprintf(stderr, "error: %s: %s has no workers in group '%s'\n", swb_errname(rc), parent,
+                argv[optind]);
+        return 1;
+    }
     if (rc) {
         fprintf(stderr, "error: %s: %s\n", swb_errname(rc), swb_strerror(rc));
         return 1;
     }
-    printf("%s: %ld workers\n", argv[optind], n);
+    printf("%s: %ld worker%s\n", argv[optind], n, n == 1 ? "" : "s");
     return 0;
 }
