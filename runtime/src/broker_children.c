@@ -352,6 +352,7 @@ void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
             return;
         }
         supervisor_retire(b->sup, name);
+        dispatch_worker_pause(b->disp, p); /* no task may follow the BYE */
         broker_send_to(b, p, &bye, NULL);
         broker_reply(b, from, h->id, NULL, 0);
         return;
@@ -361,6 +362,8 @@ void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
         broker_error(b, rid, SWB_E_BAD_VALUE, "no such signal", h->id, name);
         return;
     }
+    if (p)
+        dispatch_worker_pause(b->disp, p); /* it is going: no new tasks */
     if (c->mode == SWB_SPAWN_THREAD && p)
         broker_send_to(b, p, &bye, NULL); /* wakes its loop; the stop flag ends it */
     int rc = supervisor_kill(b->sup, name, sig, 0);

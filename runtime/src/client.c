@@ -14,7 +14,8 @@
 int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
 {
     /* Every submitted task has an entry (with or without a callback); other RESULTs (STATS,
-     * SPAWN, ...) have none and are not counted. */
+     * SPAWN, ...) have none and are not counted. An ERROR naming a task (it never got in:
+     * not registered, too large) ends it just the same. */
     task_cb_t **pp = &p->cbs[m->id % PEER_TASK_BUCKETS];
     for (; *pp; pp = &(*pp)->next) {
         if ((*pp)->id != m->id)

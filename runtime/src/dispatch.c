@@ -65,7 +65,9 @@ static task_t *task_find_client(const dispatch_t *d, const char *client, uint64_
 {
     for (uint32_t i = chome(d, client, id); d->cslots[i]; i = (i + 1) & d->mask) {
         task_t *t = d->cslots[i];
-        if (t->client_id == id && !strcmp(t->client, client))
+        /* A finished record (its worker still owes an answer) may share the id with a live
+         * task: clients may reuse an id once its task has ended. */
+        if (t->client_id == id && !t->finished && !strcmp(t->client, client))
             return t;
     }
     return NULL;
@@ -625,11 +627,28 @@ void dispatch_worker_gone(dispatch_t *d, reg_peer_t *w)
         pump(d, touched[i]);
 }
 
+/* Whether t is among the `capacity` oldest tasks its worker holds, i.e. running there (a
+ * worker runs tasks in the order it got them; w->tasks lists the newest first). */
+static int running_at_worker(const task_t *t)
+{
+    uint32_t older = 0;
+    for (const task_t *o = t->wnext; o; o = o->wnext)
+        older++;
+    return older < (t->worker->capacity ? t->worker->capacity : 1);
+}
+
 void dispatch_tick(dispatch_t *d, int64_t now)
 {
     while (d->n_dl && d->dl[0].at <= now) {
         deadline_t e = dl_pop(d);
         task_t *t = task_find(d, e.id);
+        if (t && t->finished && t->worker && t->kill_at == e.at && !running_at_worker(t)) {
+            /* Still waiting behind others at its worker (the window): the worker is busy,
+             * not hung; look again later. */
+            t->kill_at = now + d->o.hung_grace;
+            dl_push(d, t->kill_at, t->id);
+            continue;
+        }
         if (t && t->finished && t->worker && t->kill_at == e.at) {
             /* Told to stop at its deadline and still holding the slot: hung. */
             char why[96];

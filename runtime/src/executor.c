@@ -100,11 +100,23 @@ static int ctx_out(swb_ctx_t *c, const swb_header_t *hd, const void *body, size_
     return SWB_OK;
 }
 
+static int is_cancelled(const swb_ctx_t *c)
+{
+    uint64_t cur = __atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE);
+    return cur && __atomic_load_n(&c->cancel_id, __ATOMIC_ACQUIRE) == cur;
+}
+
 static int result(swb_ctx_t *c, int code, const char *text, const void *body, size_t len)
 {
     uint64_t id = __atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE);
     if (!id || c->replied)
         return SWB_E_INVALID; /* no task running, or answered already: one result per task */
+    if (code == SWB_E_CANCELLED && !is_cancelled(c)) {
+        /* Stopped because this worker is going, not because its client cancelled: no answer,
+         * so the broker gives the task to another worker when this one has left. */
+        c->replied = 1;
+        return SWB_OK;
+    }
     swb_header_t h;
     swb_header_init(&h, SWB_CMD_RESULT);
     SWB_SET(&h, SWB_F_ID);
@@ -196,12 +208,6 @@ const char *swb_ctx_parent(const swb_ctx_t *c)
     return c ? c->host->peer->parent : "";
 }
 
-static int is_cancelled(const swb_ctx_t *c)
-{
-    uint64_t cur = __atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE);
-    return cur && __atomic_load_n(&c->cancel_id, __ATOMIC_ACQUIRE) == cur;
-}
-
 int swb_ctx_should_stop(const swb_ctx_t *c)
 {
     if (!c)
@@ -223,6 +229,8 @@ static void run_task(swb_ctx_t *c, work_t *w)
                     .len = zmq_msg_size(&w->body)};
     c->cur_attempt = w->attempt;
     c->replied = 0;
+    /* A CANCEL for an earlier task (or a broker before a restart) must not hit this one. */
+    __atomic_store_n(&c->cancel_id, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&c->cur_id, w->id, __ATOMIC_RELEASE);
     int r = h->desc->handle_task ? h->desc->handle_task(c, h->state, &t) : SWB_E_NO_SERVICE;
     if (!c->replied) {
@@ -289,10 +297,35 @@ int executor_start(host_t *h)
     return SWB_OK;
 }
 
+/* Stopping (BYE, a stop flag, SIGTERM): tasks that have not started are dropped, so that the
+ * broker, when this worker's BYE reaches it, sends them to another worker rather than have
+ * them run here with should_stop already true. Messages still run: nobody would resend them. */
+static void drop_unstarted_tasks(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    for (work_t **pp = &h->head; *pp;) {
+        work_t *w = *pp;
+        if (w->kind != WORK_TASK) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        h->queued--;
+        h->queued_bytes -= zmq_msg_size(&w->body);
+        work_free(w);
+    }
+    h->tail = NULL;
+    for (work_t *w = h->head; w; w = w->next)
+        h->tail = w;
+    pthread_mutex_unlock(&h->lock);
+}
+
 void executor_join(host_t *h)
 {
+    if ((h->bye || __atomic_load_n(&h->stopping, __ATOMIC_ACQUIRE)) && !h->draining)
+        drop_unstarted_tasks(h);
     if (h->inline_mode) {
-        while (executor_run_one(h)) /* what was accepted still runs */
+        while (executor_run_one(h)) /* messages, or a drain's tasks */
             ;
         return;
     }

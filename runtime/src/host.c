@@ -64,11 +64,11 @@ static void on_message(host_t *h, swb_msg_t *m)
 {
     switch (m->type) {
     case SWB_MSG_TASK:
-        if (h->draining) {
-            swb_peer_result(h->peer, m->id, m->attempt, SWB_E_SHUTTING_DOWN, "worker is draining",
-                            NULL, 0);
+        /* Leaving (or draining): a task that still comes is not taken. It stays assigned to
+         * this worker until its BYE, and then the broker gives it to another, as for any
+         * worker that leaves; answering it here would end it for its client instead. */
+        if (h->draining || h->bye || __atomic_load_n(&h->stopping, __ATOMIC_ACQUIRE))
             return;
-        }
         /* fallthrough */
     case SWB_MSG_DELIVER: {
         work_t *w = work_from(m, m->type == SWB_MSG_TASK ? WORK_TASK : WORK_MESSAGE);
@@ -88,8 +88,9 @@ static void on_message(host_t *h, swb_msg_t *m)
         h->draining = 1;
         return;
     case SWB_MSG_BYE:
+        /* Leave gracefully: the running task finishes (should_stop stays false), the ones
+         * not started go back to the broker. A stop flag or SIGTERM is what interrupts. */
         h->bye = 1;
-        __atomic_store_n(&h->stopping, 1, __ATOMIC_RELEASE);
         return;
     case SWB_MSG_ERROR:
         swb_log(SWB_LOG_WARN, "worker %s: %s (%s) %s", swb_peer_name(h->peer), swb_errname(m->code),

@@ -236,6 +236,16 @@ int swb_peer_tick(swb_peer_t *p)
     int64_t dead_after = (int64_t)p->hb_ivl_ms * p->hb_liveness;
     int rc = SWB_OK;
     if (now - p->last_seen_ms > dead_after) {
+        /* Messages waiting unread mean we were busy, not that the broker was silent (a long
+         * inline task, or an application that has not called us for a while). */
+        int events = 0;
+        size_t sz = sizeof events;
+        if (zmq_getsockopt(p->sock, ZMQ_EVENTS, &events, &sz) == 0 && (events & ZMQ_POLLIN)) {
+            p->last_seen_ms = now;
+            return SWB_OK;
+        }
+    }
+    if (now - p->last_seen_ms > dead_after) {
         /* The broker is silent: say HELLO again (ZeroMQ reconnects the socket underneath). */
         if (p->registered)
             swb_log(SWB_LOG_INFO, "peer %s: broker lost, reconnecting", p->name);
@@ -262,7 +272,8 @@ int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline)
         if (deadline >= 0 && deadline - now < wait)
             wait = deadline > now ? deadline - now : 0;
         int r = read_one(p, m, (int)wait);
-        if (r == 1 && m->type == SWB_MSG_RESULT && peeri_task_result(p, m))
+        if (r == 1 && (m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR) &&
+            peeri_task_result(p, m))
             continue; /* handed to its callback */
         if (r == 1)
             return SWB_OK;

@@ -452,6 +452,86 @@ static void test_cpu_limit_ends_a_runaway_worker(void **state)
     swb_msg_close(&m);
 }
 
+static uint64_t submit_busy(harness_t *h, int ms, uint32_t deadline)
+{
+    size_t len;
+    void *body = pack_map_int(&len, "ms", ms);
+    swb_task_opts_t o = {.deadline_ms = deadline};
+    uint64_t id;
+    assert_int_equal(swb_submit(h->parent, "busy", body, len, &o, &id), SWB_OK);
+    free(body);
+    return id;
+}
+
+/* A task much longer than the heartbeat liveness (200 ms x 3), that never looks up: the worker
+ * is busy, not lost, and neither side may give up on the other. */
+static void long_task_keeps_its_worker(harness_t *h, int mode)
+{
+    swb_spawn_opts_t o = {.mode = mode};
+    swb_child_t c = spawn1(h, TP("busy"), &o);
+    uint64_t id = submit_busy(h, 1500, 0);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait(h->parent, id, &r, 10000), SWB_OK);
+    assert_int_equal(r.attempt, 1);
+    /* Served again by the same worker: it neither left nor was restarted. */
+    id = submit_busy(h, 1, 0);
+    assert_int_equal(swb_wait(h->parent, id, &r, 5000), SWB_OK);
+    assert_int_equal(r.attempt, 1);
+    while (swb_peer_recv(h->parent, &r, 0) == SWB_OK)
+        assert_false(r.type == SWB_MSG_EVENT && !strcmp(r.name, c.name) &&
+                     (r.event == SWB_EVENT_EXIT || r.event == SWB_EVENT_LOST));
+    swb_msg_close(&r);
+}
+
+static void test_long_task_in_a_worker_process_is_not_taken_for_silence(void **state)
+{
+    long_task_keeps_its_worker(*state, SWB_CHILD_PROCESS);
+}
+
+static void test_long_task_in_a_worker_thread_is_not_taken_for_silence(void **state)
+{
+    long_task_keeps_its_worker(*state, SWB_CHILD_THREAD);
+}
+
+static void test_deadline_of_a_task_waiting_at_a_busy_worker_kills_nothing(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c = spawn1(h, TP("busy"), NULL);
+    uint64_t a = submit_busy(h, 1200, 0); /* runs: no deadline */
+    uint64_t b = submit_busy(h, 10, 200); /* waits behind it at the worker (the window) */
+    swb_msg_t r = {0};
+    assert_int_equal(swb_wait(h->parent, b, &r, 5000), SWB_E_DEADLINE);
+    assert_int_equal(swb_wait(h->parent, a, &r, 5000), SWB_OK);
+    assert_int_equal(r.attempt, 1); /* its worker was not killed under it */
+    while (swb_peer_recv(h->parent, &r, 0) == SWB_OK)
+        assert_false(r.type == SWB_MSG_EVENT && !strcmp(r.name, c.name) &&
+                     (r.event == SWB_EVENT_LIMIT || r.event == SWB_EVENT_EXIT));
+    swb_msg_close(&r);
+}
+
+static void test_disconnect_hands_waiting_tasks_to_another_worker(void **state)
+{
+    harness_t *h = *state;
+    /* sleep looks at should_stop: a task run while its worker is leaving would be cancelled. */
+    swb_spawn_opts_t o = {.plugin = "sleep", .count = 2, .name = "pair"};
+    swb_child_t kids[2];
+    size_t n = 0;
+    assert_int_equal(swb_spawn(h->parent, &o, kids, 2, &n), SWB_OK);
+    enum { N = 40 };
+    uint64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        size_t len;
+        void *body = pack_map_int(&len, "ms", 20);
+        assert_int_equal(swb_submit(h->parent, "sleep", body, len, NULL, &ids[i]), SWB_OK);
+        free(body);
+    }
+    assert_int_equal(swb_disconnect(h->parent, kids[0].name), SWB_OK);
+    swb_msg_t r = {0};
+    for (int i = 0; i < N; i++)
+        assert_int_equal(swb_wait(h->parent, ids[i], &r, 10000), SWB_OK); /* none cancelled */
+    swb_msg_close(&r);
+}
+
 static int64_t stat_workers(harness_t *h)
 {
     void *st = NULL;
@@ -532,6 +612,10 @@ static const struct CMUnitTest tests[] = {
     SWB_ST(test_reload_loads_a_new_build_in_worker_threads),
     SWB_ST(test_reload_loads_a_new_build_in_worker_processes),
     SWB_ST(test_cpu_limit_ends_a_runaway_worker),
+    SWB_ST(test_long_task_in_a_worker_process_is_not_taken_for_silence),
+    SWB_ST(test_long_task_in_a_worker_thread_is_not_taken_for_silence),
+    SWB_ST(test_deadline_of_a_task_waiting_at_a_busy_worker_kills_nothing),
+    SWB_ST(test_disconnect_hands_waiting_tasks_to_another_worker),
 };
 
 SWB_TEST_MAIN(tests)
