@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <zmq.h>
 
 #include "harness.h"
+#include "swb_test.h"
 
 static char cleanup_dir[128];
 
@@ -381,4 +383,62 @@ int raw_recv(void *sock, swb_header_t *h, unsigned char *buf, size_t cap, int ti
             break;
     }
     return swb_header_decode(buf, (size_t)n < cap ? (size_t)n : cap, h);
+}
+
+/* Read what is there on fd into buf; returns 0 at end of file. */
+static int drain(int fd, char *buf, size_t *n)
+{
+    char tmp[4096];
+    ssize_t r = read(fd, tmp, sizeof tmp);
+    if (r < 0)
+        return errno == EINTR || errno == EAGAIN ? 1 : 0;
+    if (r == 0)
+        return 0;
+    size_t room = RUN_OUT_CAP - 1 - *n, take = (size_t)r < room ? (size_t)r : room;
+    memcpy(buf + *n, tmp, take);
+    *n += take;
+    buf[*n] = '\0';
+    return 1;
+}
+
+void harness_collect(run_t *r, int pid, int out_fd, int err_fd, int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    r->status = -1;
+    struct pollfd fds[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
+    int open_fds = 2;
+    int64_t deadline = now_ms() + timeout_ms;
+    while (open_fds > 0) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0) {
+            r->timed_out = 1;
+            break;
+        }
+        if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!drain(fds[i].fd, i ? r->err : r->out, i ? &r->n_err : &r->n_out)) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    if (r->timed_out)
+        kill(-pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
+    if (!r->timed_out && WIFEXITED(status))
+        r->status = WEXITSTATUS(status);
+}
+
+void assert_has(const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("output lacks \"%s\":\n%s", want, text);
 }

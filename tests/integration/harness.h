@@ -88,4 +88,23 @@ int raw_send_header(void *sock, const swb_header_t *h, const void *body, size_t 
  * error. */
 int raw_recv(void *sock, swb_header_t *h, unsigned char *buf, size_t cap, int timeout_ms);
 
+/* ---- running programs ---- */
+
+#define RUN_OUT_CAP (64 * 1024)
+
+typedef struct {
+    int status;    /* exit code, or -1 when it did not exit normally (signal, timeout) */
+    int timed_out; /* it was killed at the time limit */
+    char out[RUN_OUT_CAP], err[RUN_OUT_CAP];
+    size_t n_out, n_err;
+} run_t;
+
+/* Collect what process `pid` (leader of a process group of its own) writes on the read ends
+ * out_fd and err_fd until both close, killing the whole group after timeout_ms; then reap it
+ * and fill *r. Closes out_fd and err_fd. */
+void harness_collect(run_t *r, int pid, int out_fd, int err_fd, int timeout_ms);
+
+/* Fail the test, showing the text, when `want` is not in it. */
+void assert_has(const char *text, const char *want);
+
 #endif

@@ -28,14 +28,7 @@
 #define SWB            SWB_BIN_DIR "/swb"
 #define CMD_TIMEOUT_MS 8000 /* one command */
 #define WAIT_MS        8000 /* workers to appear, leave or be replaced */
-#define OUT_CAP        (64 * 1024)
 #define MAX_WORKERS    16
-
-typedef struct {
-    int status; /* exit code, or -1 when it did not exit normally (signal, timeout) */
-    char out[OUT_CAP], err[OUT_CAP];
-    size_t n_out, n_err;
-} run_t;
 
 typedef struct {
     char name[SWB_NAME_MAX + 1];
@@ -96,22 +89,6 @@ static void kill_reap(pid_t *pid)
     *pid = 0;
 }
 
-/* Read what is there on fd into buf; returns 0 at end of file. */
-static int drain(int fd, char *buf, size_t *n)
-{
-    char tmp[4096];
-    ssize_t r = read(fd, tmp, sizeof tmp);
-    if (r < 0)
-        return errno == EINTR || errno == EAGAIN ? 1 : 0;
-    if (r == 0)
-        return 0;
-    size_t room = OUT_CAP - 1 - *n, take = (size_t)r < room ? (size_t)r : room;
-    memcpy(buf + *n, tmp, take);
-    *n += take;
-    buf[*n] = '\0';
-    return 1;
-}
-
 /* Run `swb ARGS... NULL` with its output captured into c->r, within CMD_TIMEOUT_MS. */
 static void swb(cli_t *c, ...)
 {
@@ -125,8 +102,6 @@ static void swb(cli_t *c, ...)
     argv[argc] = NULL;
 
     run_t *r = &c->r;
-    memset(r, 0, sizeof *r);
-    r->status = -1;
     int po[2], pe[2];
     assert_int_equal(pipe2(po, O_CLOEXEC), 0);
     assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
@@ -135,49 +110,14 @@ static void swb(cli_t *c, ...)
     setpgid(pid, pid);
     close(po[1]);
     close(pe[1]);
-    struct pollfd fds[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    int open_fds = 2, timed_out = 0;
-    int64_t deadline = now_ms() + CMD_TIMEOUT_MS;
-    while (open_fds > 0) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            if (!drain(fds[i].fd, i ? r->err : r->out, i ? &r->n_err : &r->n_out)) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    if (timed_out)
-        kill(-pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    if (!timed_out && WIFEXITED(status))
-        r->status = WEXITSTATUS(status);
+    harness_collect(r, pid, po[0], pe[0], CMD_TIMEOUT_MS);
     /* Every command is shown in the test log, so a failure explains itself. */
     fprintf(stderr, "--- swb");
     for (int i = 1; i < argc; i++)
         fprintf(stderr, " %s", argv[i]);
     fprintf(stderr, ": exit %d%s\n--- stdout:\n%s--- stderr:\n%s", r->status,
-            timed_out ? " (timed out, killed)" : "", r->out, r->err);
-    assert_false(timed_out);
-}
-
-static void assert_has(const char *text, const char *want)
-{
-    if (!strstr(text, want))
-        fail_msg("output lacks \"%s\":\n%s", want, text);
+            r->timed_out ? " (timed out, killed)" : "", r->out, r->err);
+    assert_false(r->timed_out);
 }
 
 /* ---- STATS through the test's peer -------------------------------------------------------- */

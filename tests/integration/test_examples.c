@@ -18,35 +18,10 @@
 #include "swb_test.h"
 
 #define RUN_TIMEOUT_MS 60000
-#define OUT_CAP        (64 * 1024)
-
-typedef struct {
-    int status; /* exit code, or -1 when it did not exit normally (signal, timeout) */
-    char out[OUT_CAP], err[OUT_CAP];
-    size_t n_out, n_err;
-} run_t;
-
-/* Read what is there on fd into buf; returns 0 at end of file. */
-static int drain(int fd, char *buf, size_t *n)
-{
-    char tmp[4096];
-    ssize_t r = read(fd, tmp, sizeof tmp);
-    if (r < 0)
-        return errno == EINTR || errno == EAGAIN ? 1 : 0;
-    if (r == 0)
-        return 0;
-    size_t room = OUT_CAP - 1 - *n, take = (size_t)r < room ? (size_t)r : room;
-    memcpy(buf + *n, tmp, take);
-    *n += take;
-    buf[*n] = '\0';
-    return 1;
-}
 
 /* Run argv (argv[0] a path) with stdout and stderr captured, within RUN_TIMEOUT_MS. */
 static void run(run_t *r, char *const argv[])
 {
-    memset(r, 0, sizeof *r);
-    r->status = -1;
     int po[2], pe[2];
     assert_int_equal(pipe(po), 0);
     assert_int_equal(pipe(pe), 0);
@@ -70,46 +45,11 @@ static void run(run_t *r, char *const argv[])
     setpgid(pid, pid);
     close(po[1]);
     close(pe[1]);
-    struct pollfd fds[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    int open_fds = 2, timed_out = 0;
-    int64_t deadline = now_ms() + RUN_TIMEOUT_MS;
-    while (open_fds > 0) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            if (!drain(fds[i].fd, i ? r->err : r->out, i ? &r->n_err : &r->n_out)) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    if (timed_out)
-        kill(-pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    if (!timed_out && WIFEXITED(status))
-        r->status = WEXITSTATUS(status);
+    harness_collect(r, pid, po[0], pe[0], RUN_TIMEOUT_MS);
     if (r->status != 0) /* show why in the test log */
         fprintf(stderr, "--- %s exited %d%s\n--- stdout:\n%s--- stderr:\n%s", argv[0], r->status,
-                timed_out ? " (timed out, killed)" : "", r->out, r->err);
-    assert_false(timed_out);
-}
-
-static void assert_has(const char *text, const char *want)
-{
-    if (!strstr(text, want))
-        fail_msg("output lacks \"%s\":\n%s", want, text);
+                r->timed_out ? " (timed out, killed)" : "", r->out, r->err);
+    assert_false(r->timed_out);
 }
 
 static void run_example(run_t *r, const char *name)
