@@ -108,19 +108,24 @@ swb_peer_t *harness_client(harness_t *h, const char *name)
     return swb_peer_new(&p, &o) == SWB_OK ? p : NULL;
 }
 
-int harness_setup(void **state)
+int harness_setup_with(void **state, const swb_broker_opts_t *opts)
 {
     harness_t *h = calloc(1, sizeof *h);
     if (!h || harness_dir(h) != 0) {
         free(h);
         return -1;
     }
-    if (harness_broker(h, 0) != SWB_OK || !(h->parent = harness_client(h, "test-parent"))) {
+    if (harness_broker_with(h, opts) != SWB_OK || !(h->parent = harness_client(h, "test-parent"))) {
         harness_teardown((void **)&h);
         return -1;
     }
     *state = h;
     return 0;
+}
+
+int harness_setup(void **state)
+{
+    return harness_setup_with(state, &(swb_broker_opts_t){0});
 }
 
 int harness_teardown(void **state)

@@ -27,6 +27,8 @@ typedef struct {
  * 200 ms heartbeat (liveness 3) so that loss is detected quickly. */
 int harness_setup(void **state);
 int harness_teardown(void **state);
+/* The same with broker options of the test's own (its endpoint is the harness's). */
+int harness_setup_with(void **state, const swb_broker_opts_t *opts);
 
 /* A test case with the harness around it (CMake registers each SWB_IT(name) as a test). */
 #define SWB_IT(name) cmocka_unit_test_setup_teardown(name, harness_setup, harness_teardown)

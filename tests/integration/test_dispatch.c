@@ -97,20 +97,8 @@ static void test_least_loaded_worker_gets_more_tasks(void **state)
 
 static int with_broker(void **state, uint32_t max_queue, uint32_t window)
 {
-    harness_t *h = calloc(1, sizeof *h);
-    if (!h || harness_dir(h) != 0)
-        return -1;
-    const char *eps[] = {h->endpoint};
-    swb_broker_opts_t o = {.endpoints = eps,
-                           .n_endpoints = 1,
-                           .heartbeat_ivl_ms = 200,
-                           .max_queue = max_queue,
-                           .worker_window = window};
-    if (swb_broker_new(&h->broker, &o) != SWB_OK || swb_broker_start(h->broker) != SWB_OK)
-        return -1;
-    h->parent = harness_client(h, "test-parent");
-    *state = h;
-    return h->parent ? 0 : -1;
+    return harness_setup_with(
+        state, &(swb_broker_opts_t){.max_queue = max_queue, .worker_window = window});
 }
 
 /* Window 1: no task waits at a worker, so queueing and priorities are the broker's alone. */

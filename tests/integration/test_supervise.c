@@ -19,24 +19,13 @@
 
 static int setup_fast(void **state)
 {
-    harness_t *h = calloc(1, sizeof *h);
-    if (!h || harness_dir(h) != 0)
-        return -1;
-    const char *eps[] = {h->endpoint};
-    swb_broker_opts_t o = {.endpoints = eps,
-                           .n_endpoints = 1,
-                           .heartbeat_ivl_ms = 200,
-                           .restart_backoff_min_ms = 50,
+    swb_broker_opts_t o = {.restart_backoff_min_ms = 50,
                            .restart_backoff_max_ms = 400,
                            .max_restarts = 3,
                            .restart_period_ms = 10000,
                            .hung_grace_ms = 300,
                            .no_worker_grace_ms = 1000};
-    if (swb_broker_new(&h->broker, &o) != SWB_OK || swb_broker_start(h->broker) != SWB_OK)
-        return -1;
-    h->parent = harness_client(h, "test-parent");
-    *state = h;
-    return h->parent ? 0 : -1;
+    return harness_setup_with(state, &o);
 }
 
 static pid_t daemon_pid; /* a `swb broker` started by a test, ended whatever happens */
