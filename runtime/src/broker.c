@@ -268,10 +268,16 @@ int swb_broker_run(swb_broker_t *b)
     int64_t next_tick = swbi_now_ms();
     int tick_ms = b->hb_ivl_ms < 400 ? (int)b->hb_ivl_ms / 4 + 1 : 100;
     zmq_pollitem_t items[MAX_POLL];
+    int n = 0;
+    uint64_t sup_gen = 0;
     while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
-        items[0] = (zmq_pollitem_t){.socket = b->router, .events = ZMQ_POLLIN};
-        items[1] = (zmq_pollitem_t){.socket = NULL, .fd = b->wake[0], .events = ZMQ_POLLIN};
-        int n = 2 + supervisor_poll_items(b->sup, items + 2, MAX_POLL - 2);
+        /* Rebuilt only when children came or went, not on every message. */
+        if (!n || supervisor_gen(b->sup) != sup_gen) {
+            items[0] = (zmq_pollitem_t){.socket = b->router, .events = ZMQ_POLLIN};
+            items[1] = (zmq_pollitem_t){.socket = NULL, .fd = b->wake[0], .events = ZMQ_POLLIN};
+            n = 2 + supervisor_poll_items(b->sup, items + 2, MAX_POLL - 2);
+            sup_gen = supervisor_gen(b->sup);
+        }
         int64_t now = swbi_now_ms();
         long timeout = next_tick > now ? (long)(next_tick - now) : 0;
         if (zmq_poll(items, n, timeout) < 0 && errno != EINTR) {

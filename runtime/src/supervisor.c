@@ -67,6 +67,7 @@ struct supervisor {
     child_rec_t **kids;
     int n, cap;
     int closed;
+    uint64_t gen; /* bumped whenever the set of pidfds to watch may have changed */
     int64_t next_mem_check;
     uint64_t restarts;
 };
@@ -106,6 +107,7 @@ static int add_kid(supervisor_t *s, child_rec_t *c)
         s->cap = ncap;
     }
     s->kids[s->n++] = c;
+    s->gen++;
     return 0;
 }
 
@@ -285,6 +287,7 @@ static int start(supervisor_t *s, child_rec_t *c)
     if (rc == SWB_OK) {
         c->info.running = 1;
         c->started_ms = swbi_now_ms();
+        s->gen++;
     }
     return rc;
 }
@@ -401,6 +404,11 @@ int supervisor_kill(supervisor_t *s, const char *name, int sig, int restart)
     return SWB_OK;
 }
 
+uint64_t supervisor_gen(const supervisor_t *s)
+{
+    return s->gen;
+}
+
 int supervisor_poll_items(supervisor_t *s, zmq_pollitem_t *items, int max)
 {
     int n = 0;
@@ -467,6 +475,7 @@ static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn
     if (c->pidfd >= 0) {
         close(c->pidfd);
         c->pidfd = -1;
+        s->gen++;
     }
     if (fn)
         fn(arg, SWB_EV_EXIT, &c->info, NULL);
@@ -521,18 +530,24 @@ static uint64_t rss_mb(int pid)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) >> 20;
 }
 
+static void remove_kid(supervisor_t *s, int i)
+{
+    child_rec_t *c = s->kids[i];
+    s->kids[i] = s->kids[--s->n];
+    free_kid(c);
+    s->gen++;
+}
+
 void supervisor_tick(supervisor_t *s, int64_t now, sup_event_fn fn, void *arg)
 {
     for (int i = 0; i < s->n;) {
         child_rec_t *c = s->kids[i];
         if (ended(c) && after_exit(s, c, now, fn, arg)) {
-            s->kids[i] = s->kids[--s->n];
-            free_kid(c);
+            remove_kid(s, i);
             continue;
         }
         if (!c->info.running && (c->info.retiring || s->closed)) {
-            s->kids[i] = s->kids[--s->n]; /* was waiting to restart; not any more */
-            free_kid(c);
+            remove_kid(s, i); /* was waiting to restart; not any more */
             continue;
         }
         if (!c->info.running && now >= c->restart_at_ms) {
@@ -551,8 +566,7 @@ void supervisor_tick(supervisor_t *s, int64_t now, sup_event_fn fn, void *arg)
                 c->info.ready = 1;
                 c->info.running = 1;
                 if (after_exit(s, c, now, fn, arg)) {
-                    s->kids[i] = s->kids[--s->n];
-                    free_kid(c);
+                    remove_kid(s, i);
                     continue;
                 }
             }

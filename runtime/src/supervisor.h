@@ -82,7 +82,9 @@ void supervisor_unretire(supervisor_t *s, const char *name);
 int supervisor_list(supervisor_t *s, const char *parent, const char *group,
                     const child_info_t **out, int cap);
 
-/* Poll items for children (pidfds), appended at items[0..max); returns how many. */
+/* Poll items for children (pidfds), appended at items[0..max); returns how many. They stay
+ * valid until supervisor_gen() changes, so a loop need not rebuild them every turn. */
+uint64_t supervisor_gen(const supervisor_t *s);
 int supervisor_poll_items(supervisor_t *s, zmq_pollitem_t *items, int max);
 /* Reap ended children, schedule restarts, run due restarts, enforce memory limits. */
 void supervisor_tick(supervisor_t *s, int64_t now_ms, sup_event_fn fn, void *arg);
