@@ -75,37 +75,9 @@ static int result_code(const swb_msg_t *m)
     return m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR ? m->code : SWB_E_INTERNAL;
 }
 
-/* Move the first kept message that `match` accepts into *out (via recv's pending path).
- * Returns 1 when one was found. */
-static int take_pending(swb_peer_t *p, int (*match)(const swb_msg_t *, uint64_t), uint64_t id,
-                        swb_msg_t *out)
+static int is_result(const swb_msg_t *m, const void *arg)
 {
-    for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
-        if (!match(&(*pp)->m, id))
-            continue;
-        pending_t *n = *pp;
-        *pp = n->next;
-        if (p->tail == n)
-            p->tail = prev;
-        /* Put it first in the queue and let recv move it out. */
-        n->next = p->head;
-        p->head = n;
-        if (!p->tail)
-            p->tail = n;
-        swb_peer_recv(p, out, 0);
-        return 1;
-    }
-    return 0;
-}
-
-static int is_reply_to(const swb_msg_t *m, uint64_t id)
-{
-    return (m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR) && m->id == id;
-}
-
-static int is_result(const swb_msg_t *m, uint64_t id)
-{
-    (void)id;
+    (void)arg;
     return m->type == SWB_MSG_RESULT;
 }
 
@@ -113,14 +85,9 @@ int swb_wait(swb_peer_t *p, uint64_t id, swb_msg_t *result, int timeout_ms)
 {
     if (!p || !result)
         return SWB_E_INVALID;
-    swb_msg_close(result);
-    /* It may have come in while something else waited. */
-    if (take_pending(p, is_reply_to, id, result))
-        return result_code(result);
-    int rc = peeri_wait_reply(p, id, result, timeout_ms);
-    if (rc == SWB_E_TIMEOUT && result->type != SWB_MSG_RESULT)
-        return SWB_E_TIMEOUT;
-    return result->type == SWB_MSG_RESULT ? result->code : rc;
+    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    int rc = peeri_wait_for(p, peeri_is_reply_to, &id, result, deadline);
+    return rc == SWB_OK ? result_code(result) : rc;
 }
 
 int swb_wait_any(swb_peer_t *p, swb_msg_t *result, int timeout_ms)
@@ -128,18 +95,8 @@ int swb_wait_any(swb_peer_t *p, swb_msg_t *result, int timeout_ms)
     if (!p || !result)
         return SWB_E_INVALID;
     int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
-    swb_msg_close(result);
-    if (take_pending(p, is_result, 0, result))
-        return result->code;
-    for (;;) {
-        int rc = peeri_read(p, result, deadline);
-        if (rc != SWB_OK)
-            return rc;
-        if (result->type == SWB_MSG_RESULT)
-            return result->code;
-        if ((rc = peeri_stash(p, result)) != SWB_OK)
-            return rc;
-    }
+    int rc = peeri_wait_for(p, is_result, NULL, result, deadline);
+    return rc == SWB_OK ? result->code : rc;
 }
 
 int swb_call(swb_peer_t *p, const char *service, const void *body, size_t len, int timeout_ms,

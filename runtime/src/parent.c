@@ -156,9 +156,10 @@ int swb_disconnect(swb_peer_t *p, const char *child)
     return control(p, child, 0, 0);
 }
 
-static int is_exit_of(const swb_msg_t *m, const char *child)
+static int is_exit_of(const swb_msg_t *m, const void *child)
 {
-    return m->type == SWB_MSG_EVENT && m->event == SWB_EVENT_EXIT && strcmp(m->name, child) == 0;
+    return m->type == SWB_MSG_EVENT && m->event == SWB_EVENT_EXIT &&
+           strcmp(m->name, (const char *)child) == 0;
 }
 
 int swb_wait_exit(swb_peer_t *p, const char *child, int *code, int *sig, int timeout_ms)
@@ -166,37 +167,16 @@ int swb_wait_exit(swb_peer_t *p, const char *child, int *code, int *sig, int tim
     if (!p || !child)
         return SWB_E_INVALID;
     swb_msg_t m = {0};
-    /* It may already have arrived while another call waited. */
-    for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
-        if (is_exit_of(&(*pp)->m, child)) {
-            pending_t *nd = *pp;
-            *pp = nd->next;
-            if (p->tail == nd)
-                p->tail = prev;
-            if (code)
-                *code = nd->m.code;
-            if (sig)
-                *sig = nd->m.signal;
-            swb_msg_close(&nd->m);
-            free(nd);
-            return SWB_OK;
-        }
-    }
     int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
-    for (;;) {
-        int rc = peeri_read(p, &m, deadline);
-        if (rc != SWB_OK)
-            return rc;
-        if (is_exit_of(&m, child)) {
-            if (code)
-                *code = m.code;
-            if (sig)
-                *sig = m.signal;
-            swb_msg_close(&m);
-            return SWB_OK;
-        }
-        peeri_stash(p, &m);
+    int rc = peeri_wait_for(p, is_exit_of, child, &m, deadline);
+    if (rc == SWB_OK) {
+        if (code)
+            *code = m.code;
+        if (sig)
+            *sig = m.signal;
     }
+    swb_msg_close(&m);
+    return rc;
 }
 
 static int request(swb_peer_t *p, int cmd, const char *parent, const char *group, int has_count,
@@ -226,6 +206,12 @@ static int request(swb_peer_t *p, int cmd, const char *parent, const char *group
     return rc;
 }
 
+static int is_reloaded(const swb_msg_t *m, const void *arg)
+{
+    (void)arg;
+    return m->type == SWB_MSG_EVENT && m->event == SWB_EVENT_RELOADED;
+}
+
 int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
 {
     uint64_t id;
@@ -234,17 +220,11 @@ int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
     if (rc != SWB_OK)
         return rc;
     swb_msg_t m = {0};
-    for (;;) {
-        rc = peeri_read(p, &m, deadline);
-        if (rc != SWB_OK)
-            return rc;
-        if (m.type == SWB_MSG_EVENT && m.event == SWB_EVENT_RELOADED) {
-            rc = m.code;
-            swb_msg_close(&m);
-            return rc;
-        }
-        peeri_stash(p, &m);
-    }
+    rc = peeri_wait_for(p, is_reloaded, NULL, &m, deadline);
+    if (rc == SWB_OK)
+        rc = m.code;
+    swb_msg_close(&m);
+    return rc;
 }
 
 int swb_scale(swb_peer_t *p, const char *group, uint32_t count)

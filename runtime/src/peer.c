@@ -522,18 +522,46 @@ int swb_peer_credit(swb_peer_t *p, uint32_t credit, uint32_t load)
     return peeri_send(p, &h, NULL, 0);
 }
 
-int peeri_wait_reply(swb_peer_t *p, uint64_t id, swb_msg_t *m, int timeout_ms)
+int peeri_wait_for(swb_peer_t *p, peeri_match_fn match, const void *arg, swb_msg_t *m,
+                   int64_t deadline)
 {
-    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    swb_msg_close(m);
+    /* It may have come in already, while another call waited. */
+    for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+        if (!match(&(*pp)->m, arg))
+            continue;
+        pending_t *n = *pp;
+        *pp = n->next;
+        if (p->tail == n)
+            p->tail = prev;
+        msg_move(m, &n->m);
+        free(n);
+        return SWB_OK;
+    }
     for (;;) {
         int rc = peeri_read(p, m, deadline);
         if (rc != SWB_OK)
             return rc;
-        if ((m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR) && m->id == id)
-            return m->type == SWB_MSG_ERROR ? m->code : SWB_OK;
+        if (match(m, arg))
+            return SWB_OK;
         if ((rc = peeri_stash(p, m)) != SWB_OK)
             return rc;
     }
+}
+
+int peeri_is_reply_to(const swb_msg_t *m, const void *id)
+{
+    return (m->type == SWB_MSG_RESULT || m->type == SWB_MSG_ERROR) &&
+           m->id == *(const uint64_t *)id;
+}
+
+int peeri_wait_reply(swb_peer_t *p, uint64_t id, swb_msg_t *m, int timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
+    int rc = peeri_wait_for(p, peeri_is_reply_to, &id, m, deadline);
+    if (rc != SWB_OK)
+        return rc;
+    return m->type == SWB_MSG_ERROR ? m->code : SWB_OK;
 }
 
 int swb_peer_stats(swb_peer_t *p, void **body, size_t *len, int timeout_ms)

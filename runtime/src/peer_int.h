@@ -53,6 +53,13 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m);
 int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline);
 /* Keep a message for a later recv (moves it). */
 int peeri_stash(swb_peer_t *p, swb_msg_t *m);
+/* Wait for the first message (kept ones first, then new ones) that `match` accepts; the
+ * others are kept for recv. Returns SWB_OK with it in *m, or SWB_E_TIMEOUT / an error. */
+typedef int (*peeri_match_fn)(const swb_msg_t *m, const void *arg);
+int peeri_wait_for(swb_peer_t *p, peeri_match_fn match, const void *arg, swb_msg_t *m,
+                   int64_t deadline);
+/* A RESULT or ERROR answering request *(uint64_t *)id. */
+int peeri_is_reply_to(const swb_msg_t *m, const void *id);
 /* Wait for the RESULT or ERROR with this id; others are stashed. Returns the ERROR code or 0. */
 int peeri_wait_reply(swb_peer_t *p, uint64_t id, swb_msg_t *m, int timeout_ms);
 int peeri_send(swb_peer_t *p, const swb_header_t *h, const void *body, size_t len);
