@@ -12,6 +12,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; what this header declares is its API. */
+#pragma GCC visibility push(default)
+
 /* X(enum suffix, value, wire name, readable text) */
 #define SWB_ERROR_TABLE(X)                                                                         \
     X(OK, 0, "ok", "success")                                                                      \
@@ -63,6 +66,8 @@ const char *swb_errname(int code);
 
 /* Whether `code` is one of the table's codes. */
 int swb_err_known(int code);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; what this header declares is its API. */
+#pragma GCC visibility push(default)
+
 /* Nesting limit: msgpack-c's parser cannot unpack more than this many nested arrays/maps. */
 #define SWB_MSGPACK_MAX_DEPTH 32
 
@@ -49,6 +52,8 @@ int swb_msgpack_check(const void *buf, size_t len, size_t max_len, int max_depth
  * themselves first. Returns as swb_msgpack_check, or SWB_E_NOMEM.
  */
 int swb_msgpack_unpack(const void *buf, size_t len, msgpack_unpacked *u);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; what this header declares is its API. */
+#pragma GCC visibility push(default)
+
 #define SWB_PLUGIN_ABI 1
 
 typedef struct swb_ctx swb_ctx_t;
@@ -89,6 +92,8 @@ const char *swb_ctx_parent(const swb_ctx_t *ctx);
 /* Non-zero when the current task was cancelled or the worker is stopping: long tasks should
  * check it and return early. */
 int swb_ctx_should_stop(const swb_ctx_t *ctx);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

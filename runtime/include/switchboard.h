@@ -23,6 +23,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; what this header declares is its API. */
+#pragma GCC visibility push(default)
+
 #define SWB_VERSION_STRING "0.1.0"
 #define SWB_NAME_MAX       64 /* bytes of a peer, service or group name */
 
@@ -364,6 +367,8 @@ int swb_host_run(const swb_host_opts_t *opts);
 
 /* Resolve a plugin name or path into an absolute path; SWB_E_PLUGIN if not found. */
 int swb_plugin_resolve(const char *plugin, const char *plugin_dir, char *out, size_t cap);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
