@@ -79,7 +79,7 @@ int swbi_mp_read_array(swbi_mp_t *c, uint32_t *n)
     return read_container(c, 0, n);
 }
 
-int swbi_mp_read_str(swbi_mp_t *c, const char **ptr, uint32_t *len)
+int swbi_mp_read_str_any(swbi_mp_t *c, const char **ptr, uint32_t *len)
 {
     if (c->p >= c->end)
         return SWB_E_TRUNCATED;
@@ -106,7 +106,7 @@ int swbi_mp_read_str(swbi_mp_t *c, const char **ptr, uint32_t *len)
     return SWB_OK;
 }
 
-int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v)
+int swbi_mp_read_int_any(swbi_mp_t *c, swbi_mp_int_t *v)
 {
     if (c->p >= c->end)
         return SWB_E_TRUNCATED;

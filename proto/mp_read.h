@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swb_error.h"
+
 typedef struct {
     const uint8_t *p;   /* next byte to read */
     const uint8_t *end; /* one past the last byte */
@@ -39,10 +41,35 @@ int swbi_mp_read_map(swbi_mp_t *c, uint32_t *n);
 int swbi_mp_read_array(swbi_mp_t *c, uint32_t *n);
 
 /* A str (not bin): *ptr points into the buffer, *len bytes. */
-int swbi_mp_read_str(swbi_mp_t *c, const char **ptr, uint32_t *len);
+int swbi_mp_read_str_any(swbi_mp_t *c, const char **ptr, uint32_t *len);
 
 /* An integer in any of the positive fixint, negative fixint, uint* or int* encodings. */
-int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v);
+int swbi_mp_read_int_any(swbi_mp_t *c, swbi_mp_int_t *v);
+
+/* The same, with the forms headers are mostly made of (positive fixint, fixstr) inline. */
+static inline int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v)
+{
+    if (c->p < c->end && c->p[0] <= 0x7f) {
+        v->u = *c->p++;
+        v->neg = 0;
+        return SWB_OK;
+    }
+    return swbi_mp_read_int_any(c, v);
+}
+
+static inline int swbi_mp_read_str(swbi_mp_t *c, const char **ptr, uint32_t *len)
+{
+    if (c->p < c->end && (c->p[0] & 0xe0) == 0xa0) {
+        uint32_t n = c->p[0] & 0x1fu;
+        if (n < swbi_mp_left(c)) {
+            *ptr = (const char *)(c->p + 1);
+            *len = n;
+            c->p += 1 + n;
+            return SWB_OK;
+        }
+    }
+    return swbi_mp_read_str_any(c, ptr, len);
+}
 
 /* Skip one value of any type. Containers nested deeper than SWBI_MP_MAX_DEPTH give
  * SWB_E_TOO_LARGE; the never-used byte 0xc1 gives SWB_E_MALFORMED. After an error the cursor

@@ -7,6 +7,7 @@
  * still be told "version" rather than some other error. Keys after version and cmd may come in
  * any order; unknown keys are skipped so that newer peers can add fields.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "mp_read.h"
@@ -128,7 +129,7 @@ static int read_preamble(swbi_mp_t *c, uint32_t n, swb_header_t *h)
 
 int swb_header_decode(const void *buf, size_t len, swb_header_t *h)
 {
-    memset(h, 0, sizeof *h);
+    memset(h, 0, offsetof(swb_header_t, services));
     if (len == 0 || buf == NULL)
         return SWB_E_TRUNCATED;
     if (len > SWB_MAX_HEADER)

@@ -77,22 +77,19 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
         return SWB_E_UNKNOWN_CMD;
 
     /* Version and cmd are written whatever their present bits say; bits past the last known
-     * field mean nothing and are ignored. */
+     * field mean nothing and are ignored. Loops visit only the fields present. */
     uint32_t fields =
         h->present & ((1u << SWB_F_COUNT_) - 1) & ~((1u << SWB_F_VERSION) | (1u << SWB_F_CMD));
     uint32_t n = 2;
-    for (unsigned k = SWB_F_ID; k < SWB_F_COUNT_; k++) {
-        if (!((fields >> k) & 1u))
-            continue;
-        int rc = check_field(h, k);
+    for (uint32_t rest = fields; rest; rest &= rest - 1) {
+        int rc = check_field(h, (unsigned)__builtin_ctz(rest));
         if (rc != SWB_OK)
             return rc;
         n++;
     }
     /* The decoder sees version and cmd as present, so the rules are checked the same way. */
-    swb_header_t probe = *h;
-    probe.present = fields | (1u << SWB_F_VERSION) | (1u << SWB_F_CMD);
-    int rc = swbi_header_check_required(&probe);
+    int rc = swbi_required_check(h->cmd, fields | (1u << SWB_F_VERSION) | (1u << SWB_F_CMD),
+                                 h->to_kind);
     if (rc != SWB_OK)
         return rc;
 
@@ -106,9 +103,8 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
     swbi_mpw_uint(&w, h->version);
     swbi_mpw_uint(&w, SWB_F_CMD);
     swbi_mpw_uint(&w, h->cmd);
-    for (unsigned k = SWB_F_ID; k < SWB_F_COUNT_; k++)
-        if ((fields >> k) & 1u)
-            write_field(&w, h, k);
+    for (uint32_t rest = fields; rest; rest &= rest - 1)
+        write_field(&w, h, (unsigned)__builtin_ctz(rest));
     if (w.overflow)
         return SWB_E_TOO_LARGE;
     *out_len = (size_t)(w.p - start);

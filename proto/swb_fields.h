@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "swb_proto.h"
 
@@ -33,11 +34,35 @@ typedef struct {
 extern const swbi_field_def_t swbi_fields[SWB_F_COUNT_];
 
 /* Whether an unsigned value is in a SWBI_FT_UINT field's range: SWB_OK or SWB_E_BAD_VALUE. */
-int swbi_field_uint_check(const swbi_field_def_t *d, uint64_t v);
+static inline int swbi_field_uint_check(const swbi_field_def_t *d, uint64_t v)
+{
+    return v < d->min || v > d->max ? SWB_E_BAD_VALUE : SWB_OK;
+}
 
 /* Reads and writes a SWBI_FT_UINT field of `h`. */
-uint64_t swbi_field_uint_get(const swb_header_t *h, const swbi_field_def_t *d);
-void swbi_field_uint_set(swb_header_t *h, const swbi_field_def_t *d, uint64_t v);
+static inline uint64_t swbi_field_uint_get(const swb_header_t *h, const swbi_field_def_t *d)
+{
+    const char *p = (const char *)h + d->off;
+    if (d->width == 8) {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void swbi_field_uint_set(swb_header_t *h, const swbi_field_def_t *d, uint64_t v)
+{
+    char *p = (char *)h + d->off;
+    if (d->width == 8) {
+        memcpy(p, &v, sizeof v);
+    } else {
+        uint32_t v32 = (uint32_t)v;
+        memcpy(p, &v32, sizeof v32);
+    }
+}
 
 /* A string field's slot in `h`. */
 static inline swb_str_t *swbi_field_str(swb_header_t *h, const swbi_field_def_t *d)
@@ -51,5 +76,7 @@ int swbi_str_check(unsigned type, const char *ptr, uint32_t len);
 
 /* Checks the fields that `h->cmd` requires: SWB_OK or SWB_E_MISSING_FIELD. */
 int swbi_header_check_required(const swb_header_t *h);
+/* The same for a command, the set of fields present and the to_kind (for SEND's `to`). */
+int swbi_required_check(uint32_t cmd, uint32_t present, uint32_t to_kind);
 
 #endif

@@ -81,35 +81,6 @@ static const char *const cmd_names[SWB_CMD_MAX + 1] = {
     [SWB_CMD_KILL] = "KILL",     [SWB_CMD_RELOAD] = "RELOAD",   [SWB_CMD_SCALE] = "SCALE",
 };
 
-int swbi_field_uint_check(const swbi_field_def_t *d, uint64_t v)
-{
-    return v < d->min || v > d->max ? SWB_E_BAD_VALUE : SWB_OK;
-}
-
-uint64_t swbi_field_uint_get(const swb_header_t *h, const swbi_field_def_t *d)
-{
-    const char *p = (const char *)h + d->off;
-    if (d->width == 8) {
-        uint64_t v;
-        memcpy(&v, p, sizeof v);
-        return v;
-    }
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-void swbi_field_uint_set(swb_header_t *h, const swbi_field_def_t *d, uint64_t v)
-{
-    char *p = (char *)h + d->off;
-    if (d->width == 8) {
-        memcpy(p, &v, sizeof v);
-    } else {
-        uint32_t v32 = (uint32_t)v;
-        memcpy(p, &v32, sizeof v32);
-    }
-}
-
 int swbi_str_check(unsigned type, const char *ptr, uint32_t len)
 {
     uint32_t max = type == SWBI_FT_TEXT || type == SWBI_FT_PATH ? SWB_MAX_TEXT : SWB_MAX_NAME;
@@ -122,20 +93,25 @@ int swbi_str_check(unsigned type, const char *ptr, uint32_t len)
     return SWB_OK;
 }
 
+int swbi_required_check(uint32_t cmd, uint32_t present, uint32_t to_kind)
+{
+    if (cmd < 1 || cmd > SWB_CMD_MAX)
+        return SWB_E_UNKNOWN_CMD;
+    uint32_t need = required[cmd];
+    if (cmd == SWB_CMD_SEND && (present & BIT(SWB_F_TO_KIND)) &&
+        (to_kind == SWB_TO_PEER || to_kind == SWB_TO_GROUP))
+        need |= BIT(SWB_F_TO);
+    return (present & need) == need ? SWB_OK : SWB_E_MISSING_FIELD;
+}
+
 int swbi_header_check_required(const swb_header_t *h)
 {
-    if (h->cmd < 1 || h->cmd > SWB_CMD_MAX)
-        return SWB_E_UNKNOWN_CMD;
-    uint32_t need = required[h->cmd];
-    if (h->cmd == SWB_CMD_SEND && SWB_HAS(h, SWB_F_TO_KIND) &&
-        (h->to_kind == SWB_TO_PEER || h->to_kind == SWB_TO_GROUP))
-        need |= BIT(SWB_F_TO);
-    return (h->present & need) == need ? SWB_OK : SWB_E_MISSING_FIELD;
+    return swbi_required_check(h->cmd, h->present, h->to_kind);
 }
 
 void swb_header_init(swb_header_t *h, swb_cmd_t cmd)
 {
-    memset(h, 0, sizeof *h);
+    memset(h, 0, offsetof(swb_header_t, services));
     h->version = SWB_PROTO_VERSION;
     h->cmd = (uint32_t)cmd;
     h->present = BIT(SWB_F_VERSION) | BIT(SWB_F_CMD);

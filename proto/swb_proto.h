@@ -137,7 +137,6 @@ typedef struct {
     uint32_t to_kind;
     uint32_t kind;
     uint32_t pid;
-    swb_str_t services[SWB_MAX_SERVICES];
     uint32_t n_services;
     uint32_t capacity;
     uint32_t deadline_ms;
@@ -156,6 +155,8 @@ typedef struct {
     uint32_t restart;
     uint32_t mem_limit_mb;
     uint32_t cpu_limit_s;
+    /* Last, so that clearing a header need not touch the names it does not hold. */
+    swb_str_t services[SWB_MAX_SERVICES];
 } swb_header_t;
 
 /*
