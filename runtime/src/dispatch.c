@@ -36,7 +36,13 @@ struct dispatch {
     uint32_t n_dl, cap_dl;
     uint64_t next_id, next_seq, next_pick;
     uint64_t late, unknown_results, undeliverable;
+    task_t *spare; /* freed task records kept for reuse (linked by wnext) */
+    uint32_t n_spare;
 };
+
+/* Task records are reused: one per task would otherwise be a calloc and a free on the hot
+ * path. The spares are bounded, so a burst's records go back to the allocator. */
+#define SPARE_TASKS 1024
 
 /* ---- task table ----------------------------------------------------------------------- */
 
@@ -133,11 +139,28 @@ static void task_erase(dispatch_t *d, task_t *t)
     d->count--;
 }
 
+static task_t *task_alloc(dispatch_t *d)
+{
+    task_t *t = d->spare;
+    if (!t)
+        return calloc(1, sizeof *t);
+    d->spare = t->wnext;
+    d->n_spare--;
+    memset(t, 0, sizeof *t);
+    return t;
+}
+
 static void task_free(dispatch_t *d, task_t *t)
 {
     task_erase(d, t);
     zmq_msg_close(&t->body);
-    free(t);
+    if (d->n_spare >= SPARE_TASKS) {
+        free(t);
+        return;
+    }
+    t->wnext = d->spare;
+    d->spare = t;
+    d->n_spare++;
 }
 
 /* ---- deadlines ------------------------------------------------------------------------ */
@@ -242,6 +265,11 @@ void dispatch_destroy(dispatch_t **self_p)
             zmq_msg_close(&d->slots[i]->body);
             free(d->slots[i]);
         }
+    }
+    while (d->spare) {
+        task_t *t = d->spare;
+        d->spare = t->wnext;
+        free(t);
     }
     free(d->slots);
     free(d->cslots);
@@ -461,7 +489,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
         reject(d, client, h->id, SWB_E_QUEUE_FULL, "service queue full");
         return;
     }
-    task_t *t = calloc(1, sizeof *t);
+    task_t *t = task_alloc(d);
     if (!t) {
         reject(d, client, h->id, SWB_E_NOMEM, NULL);
         return;

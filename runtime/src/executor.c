@@ -13,12 +13,38 @@
 
 #include "host_int.h"
 
-void work_free(work_t *w)
+work_t *work_alloc(host_t *h)
+{
+    pthread_mutex_lock(&h->lock);
+    work_t *w = h->spare;
+    if (w) {
+        h->spare = w->next;
+        h->n_spare--;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return w ? w : malloc(sizeof *w);
+}
+
+/* With h->lock held. */
+static void work_put(host_t *h, work_t *w)
+{
+    zmq_msg_close(&w->body);
+    if (h->n_spare >= HOST_SPARE_WORK) {
+        free(w);
+        return;
+    }
+    w->next = h->spare;
+    h->spare = w;
+    h->n_spare++;
+}
+
+void work_free(host_t *h, work_t *w)
 {
     if (!w)
         return;
-    zmq_msg_close(&w->body);
-    free(w);
+    pthread_mutex_lock(&h->lock);
+    work_put(h, w);
+    pthread_mutex_unlock(&h->lock);
 }
 
 int executor_full(host_t *h)
@@ -56,7 +82,7 @@ int executor_cancel(host_t *h, uint64_t id)
                 h->tail = prev;
             h->queued--;
             h->queued_bytes -= zmq_msg_size(&w->body);
-            work_free(w);
+            work_put(h, w);
             found = 2;
             break;
         }
@@ -251,7 +277,7 @@ static void run_work(swb_ctx_t *c, work_t *w)
         run_task(c, w);
     else if (h->desc->on_message)
         h->desc->on_message(c, h->state, w->from, zmq_msg_data(&w->body), zmq_msg_size(&w->body));
-    work_free(w);
+    work_free(h, w);
 }
 
 static void *executor_main(void *arg)
@@ -312,7 +338,7 @@ static void drop_unstarted_tasks(host_t *h)
         *pp = w->next;
         h->queued--;
         h->queued_bytes -= zmq_msg_size(&w->body);
-        work_free(w);
+        work_put(h, w);
     }
     h->tail = NULL;
     for (work_t *w = h->head; w; w = w->next)

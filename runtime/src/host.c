@@ -42,11 +42,12 @@ static void forward_outbox(host_t *h)
     }
 }
 
-static work_t *work_from(const swb_msg_t *m, work_kind_t kind)
+static work_t *work_from(host_t *h, const swb_msg_t *m, work_kind_t kind)
 {
-    work_t *w = calloc(1, sizeof *w);
+    work_t *w = work_alloc(h);
     if (!w)
         return NULL;
+    w->next = NULL;
     w->kind = kind;
     w->id = m->id;
     w->attempt = m->attempt ? m->attempt : 1;
@@ -71,7 +72,7 @@ static void on_message(host_t *h, swb_msg_t *m)
             return;
         /* fallthrough */
     case SWB_MSG_DELIVER: {
-        work_t *w = work_from(m, m->type == SWB_MSG_TASK ? WORK_TASK : WORK_MESSAGE);
+        work_t *w = work_from(h, m, m->type == SWB_MSG_TASK ? WORK_TASK : WORK_MESSAGE);
         if (!w) {
             if (m->type == SWB_MSG_TASK)
                 swb_peer_result(h->peer, m->id, m->attempt, SWB_E_NOMEM, NULL, NULL, 0);
@@ -324,7 +325,13 @@ out:
     while (h->head) {
         work_t *w = h->head;
         h->head = w->next;
-        work_free(w);
+        zmq_msg_close(&w->body);
+        free(w);
+    }
+    while (h->spare) {
+        work_t *w = h->spare;
+        h->spare = w->next;
+        free(w);
     }
     if (h->pull)
         zmq_close(h->pull);

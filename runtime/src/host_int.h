@@ -50,6 +50,8 @@ struct host {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     work_t *head, *tail;
+    work_t *spare; /* finished items kept for reuse (under lock) */
+    uint32_t n_spare;
     size_t queued;
     size_t queued_bytes; /* bodies waiting: with queued, what full() limits */
     int closing;         /* executors stop taking work (under lock) */
@@ -80,7 +82,10 @@ void executor_push(host_t *h, work_t *w);
 /* Mark the running task `id` cancelled; returns 1 if it was running. Removes it from the
  * queue instead when still queued (returns 2; the caller answers it). */
 int executor_cancel(host_t *h, uint64_t id);
-void work_free(work_t *w);
+/* Work items are reused rather than allocated per task. */
+#define HOST_SPARE_WORK 64
+work_t *work_alloc(host_t *h);
+void work_free(host_t *h, work_t *w);
 /* Inline mode: run one queued item in this thread; returns 0 when the queue was empty. */
 int executor_run_one(host_t *h);
 /* Inline mode: read what the broker sent (cancel, drain, bye, more work) and heartbeat, from
