@@ -85,9 +85,12 @@ int bench_run_switchboard(const bench_cfg_t *c, bench_result_t *r)
     pid_t broker_tid = find_broker_thread(before, n_before);
 
     swb_peer_opts_t po = {.name = "bench", .connect_timeout_ms = 10000};
-    if (c->transport == BT_IPC)
+    if (c->transport == BT_IPC) {
+        /* Over ipc like the workers, sharing the broker's I/O thread as the baseline's client
+         * shares its broker's. */
         po.endpoint = ep;
-    else
+        po.zmq_ctx = swb_broker_zmq_ctx(b);
+    } else
         po.broker = b;
     if ((e = swb_peer_new(&p, &po)) != SWB_OK) {
         fprintf(stderr, "swb-bench: client: %s\n", swb_strerror(e));
