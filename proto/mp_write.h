@@ -47,8 +47,7 @@ static inline void swbi_mpw_be(swbi_mpw_t *w, uint8_t type, uint64_t v, unsigned
         *w->p++ = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
-static inline void swbi_mpw_count(swbi_mpw_t *w, uint32_t n, uint8_t fix, uint8_t t16,
-                                  uint8_t t32)
+static inline void swbi_mpw_count(swbi_mpw_t *w, uint32_t n, uint8_t fix, uint8_t t16, uint8_t t32)
 {
     if (n <= 15)
         swbi_mpw_byte(w, (uint8_t)(fix | n));

@@ -88,8 +88,8 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
         n++;
     }
     /* The decoder sees version and cmd as present, so the rules are checked the same way. */
-    int rc = swbi_required_check(h->cmd, fields | (1u << SWB_F_VERSION) | (1u << SWB_F_CMD),
-                                 h->to_kind);
+    int rc =
+        swbi_required_check(h->cmd, fields | (1u << SWB_F_VERSION) | (1u << SWB_F_CMD), h->to_kind);
     if (rc != SWB_OK)
         return rc;
 
