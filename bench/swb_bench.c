@@ -6,6 +6,10 @@
  * With no arguments it runs the short suite: inproc and ipc, 1 and 256 tasks in flight, each
  * against the baseline. --scale measures dispatch cost at 1, 8, 64 and 512 thread workers.
  * Never a test: figures depend on the machine, so nothing here passes or fails a build.
+ *
+ * A shared or virtual machine swings by 2x from one run to the next, so each configuration
+ * runs several rounds, Switchboard and the baseline back to back in each, and what is printed
+ * is the median round; ratios are the median of the per-round ratios, with their range.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +24,8 @@
 #include "bench.h"
 #include "switchboard.h"
 
-#define MAX_RUNS 64
+#define MAX_RUNS   512
+#define MAX_ROUNDS 25
 
 typedef struct {
     int json;
@@ -31,9 +36,17 @@ typedef struct {
     size_t n_transports;
     uint32_t inflights[2];
     size_t n_inflights;
-    uint32_t workers, tasks, warmup, capacity, window;
+    uint32_t workers, tasks, warmup, capacity, window, rounds;
     int tasks_set, warmup_set;
 } opts_t;
+
+/* One configuration's rounds: the median rows and the per-round ratios. */
+typedef struct {
+    bench_result_t s, b; /* medians */
+    int has_s, has_b;
+    double tput[3], p50[3]; /* ratio median, min, max */
+    int has_ratio;
+} summary_t;
 
 static bench_result_t runs[MAX_RUNS];
 static size_t n_runs;
@@ -49,7 +62,9 @@ static void usage(FILE *f)
                "  --warmup N              tasks run first and not measured (default tasks/10)\n"
                "  --capacity C            Switchboard worker capacity (default: the plugin's)\n"
                "  --window W              tasks a worker may hold per slot (default: the\n"
-               "                          broker's, 2)\n"
+               "                          broker's, 4)\n"
+               "  --rounds R              rounds per configuration, medians printed\n"
+               "                          (default 5; 1 with --impl or --scale)\n"
                "  --baseline              also run the raw ZeroMQ baseline and print ratios\n"
                "  --impl swb|baseline     run only one of the two (for profiling)\n"
                "  --scale                 dispatch cost at 1, 8, 64, 512 thread workers\n"
@@ -144,6 +159,79 @@ static void json_row(const bench_result_t *r, const char *group)
     printf(", \"worker_us_per_task\": %.3f, \"errors\": %u}", r->worker_us_per_task, r->errors);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median, min and max of v[0..n) (sorts v). */
+static void stats3(double *v, size_t n, double out[3])
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    out[0] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    out[1] = v[0];
+    out[2] = v[n - 1];
+}
+
+/* The median of each figure over the rows of one impl among runs[first..last). */
+static int median_row(size_t first, size_t last, const char *impl, bench_result_t *out)
+{
+    enum { N_FIG = 7 };
+    double v[N_FIG][MAX_ROUNDS], m[3];
+    size_t n = 0;
+    for (size_t i = first; i < last && n < MAX_ROUNDS; i++) {
+        const bench_result_t *r = &runs[i];
+        if (strcmp(r->impl, impl) != 0)
+            continue;
+        if (!n)
+            *out = *r;
+        else
+            out->errors += r->errors;
+        double f[N_FIG] = {
+            r->tasks_per_s,        r->p50_us, r->p99_us, r->cpu_us_per_task, r->broker_us_per_task,
+            r->worker_us_per_task, r->secs};
+        for (int k = 0; k < N_FIG; k++)
+            v[k][n] = f[k];
+        n++;
+    }
+    if (!n)
+        return 0;
+    double *dst[N_FIG] = {&out->tasks_per_s,
+                          &out->p50_us,
+                          &out->p99_us,
+                          &out->cpu_us_per_task,
+                          &out->broker_us_per_task,
+                          &out->worker_us_per_task,
+                          &out->secs};
+    for (int k = 0; k < N_FIG; k++) {
+        stats3(v[k], n, m);
+        *dst[k] = m[0];
+    }
+    return 1;
+}
+
+/* Rows of runs[first..last) alternate switchboard, baseline per round. */
+static void summarise(size_t first, size_t last, summary_t *sm)
+{
+    memset(sm, 0, sizeof *sm);
+    sm->has_s = median_row(first, last, "switchboard", &sm->s);
+    sm->has_b = median_row(first, last, "baseline", &sm->b);
+    double t[MAX_ROUNDS], p[MAX_ROUNDS];
+    size_t n = 0;
+    for (size_t i = first; i + 1 < last && n < MAX_ROUNDS; i++)
+        if (strcmp(runs[i].impl, "switchboard") == 0 && strcmp(runs[i + 1].impl, "baseline") == 0) {
+            t[n] = runs[i].tasks_per_s / runs[i + 1].tasks_per_s;
+            p[n] = runs[i].p50_us / runs[i + 1].p50_us;
+            n++;
+        }
+    if (n) {
+        stats3(t, n, sm->tput);
+        stats3(p, n, sm->p50);
+        sm->has_ratio = 1;
+    }
+}
+
 static int run_one(int baseline, const bench_cfg_t *c)
 {
     if (n_runs >= MAX_RUNS)
@@ -184,6 +272,7 @@ int main(int argc, char **argv)
         return bench_baseline_worker_main(argv[2]);
 
     opts_t o = {.workers = 2};
+    int rounds_set = 0;
     static const struct option longs[] = {{"transport", required_argument, 0, 't'},
                                           {"workers", required_argument, 0, 'w'},
                                           {"inflight", required_argument, 0, 'k'},
@@ -196,6 +285,7 @@ int main(int argc, char **argv)
                                           {"json", no_argument, 0, 'j'},
                                           {"help", no_argument, 0, 'h'},
                                           {"impl", required_argument, 0, 'i'},
+                                          {"rounds", required_argument, 0, 'r'},
                                           {0, 0, 0, 0}};
     int ch, only_output_opts = 1;
     while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -249,6 +339,14 @@ int main(int argc, char **argv)
         case 'b':
             o.baseline = 1;
             break;
+        case 'r':
+            o.rounds = parse_u32(optarg, "rounds");
+            rounds_set = 1;
+            if (o.rounds < 1 || o.rounds > MAX_ROUNDS) {
+                fprintf(stderr, "swb-bench: rounds is 1..%d\n", MAX_ROUNDS);
+                return 2;
+            }
+            break;
         case 'i':
             if (strcmp(optarg, "swb") == 0 || strcmp(optarg, "switchboard") == 0)
                 o.impl_only = 1;
@@ -279,6 +377,8 @@ int main(int argc, char **argv)
     }
     if (only_output_opts)
         o.baseline = 1; /* the default suite */
+    if (!rounds_set)
+        o.rounds = o.impl_only || o.scale ? 1 : 5;
     if (!o.n_transports) {
         o.transports[0] = BT_INPROC;
         o.transports[1] = BT_IPC;
@@ -306,21 +406,32 @@ int main(int argc, char **argv)
         printf("machine: %ld CPUs, %s, Linux %s\n\n", ncpu, model, un.release);
 
     int failed = 0;
-    size_t first_scale = 0;
+    summary_t sums[8];
+    size_t n_sums = 0;
     if (!o.scale) {
-        if (!o.json)
+        if (!o.json) {
+            if (o.rounds > 1)
+                printf("median of %u rounds; each round runs switchboard, then the baseline\n",
+                       o.rounds);
             print_header();
+        }
         for (size_t t = 0; t < o.n_transports; t++)
             for (size_t k = 0; k < o.n_inflights; k++) {
                 bench_cfg_t c = make_cfg(&o, o.transports[t], o.workers, o.inflights[k]);
-                for (int bl = 0; bl <= (o.baseline || o.impl_only == 2); bl++) {
-                    if ((o.impl_only == 1 && bl) || (o.impl_only == 2 && !bl))
-                        continue;
-                    if (run_one(bl, &c) != 0)
-                        failed = 1;
-                    else if (!o.json)
-                        print_row(&runs[n_runs - 1]);
-                }
+                size_t first = n_runs;
+                for (uint32_t round = 0; round < o.rounds; round++)
+                    for (int bl = 0; bl <= (o.baseline || o.impl_only == 2); bl++) {
+                        if ((o.impl_only == 1 && bl) || (o.impl_only == 2 && !bl))
+                            continue;
+                        if (run_one(bl, &c) != 0)
+                            failed = 1;
+                    }
+                summary_t *sm = &sums[n_sums++];
+                summarise(first, n_runs, sm);
+                if (!o.json && sm->has_s)
+                    print_row(&sm->s);
+                if (!o.json && sm->has_b)
+                    print_row(&sm->b);
             }
     } else {
         static const uint32_t sizes[] = {1, 8, 64, 512};
@@ -337,18 +448,6 @@ int main(int argc, char **argv)
                 print_row(&runs[n_runs - 1]);
         }
     }
-
-    /* Ratios Switchboard / baseline, for pairs measured back to back. */
-    typedef struct {
-        const bench_result_t *s, *b;
-    } pair_t;
-    pair_t pairs[MAX_RUNS];
-    size_t n_pairs = 0;
-    for (size_t i = first_scale; !o.scale && i + 1 < n_runs; i++)
-        if (strcmp(runs[i].impl, "switchboard") == 0 && strcmp(runs[i + 1].impl, "baseline") == 0 &&
-            runs[i].inflight == runs[i + 1].inflight &&
-            strcmp(runs[i].transport, runs[i + 1].transport) == 0)
-            pairs[n_pairs++] = (pair_t){&runs[i], &runs[i + 1]};
 
     /* Scale: broker CPU per task at 512 workers against 8. */
     const bench_result_t *at8 = NULL, *at512 = NULL;
@@ -376,35 +475,40 @@ int main(int argc, char **argv)
             json_row(&runs[i], o.scale ? "scale" : "suite");
             printf(i + 1 < n_runs ? ",\n" : "\n");
         }
-        printf("  ],\n  \"ratios\": [");
-        for (size_t i = 0; i < n_pairs; i++) {
-            const pair_t *p = &pairs[i];
-            double tput = p->s->tasks_per_s / p->b->tasks_per_s, p50 = p->s->p50_us / p->b->p50_us;
+        printf("  ],\n  \"rounds\": %u,\n  \"ratios\": [", o.rounds);
+        size_t n_ratios = 0;
+        for (size_t i = 0; i < n_sums; i++) {
+            const summary_t *sm = &sums[i];
+            if (!sm->has_ratio)
+                continue;
             printf("%s\n    {\"transport\": \"%s\", \"inflight\": %u, \"throughput\": %.3f, "
-                   "\"p50\": %.3f}",
-                   i ? "," : "", p->s->transport, p->s->inflight, tput, p50);
+                   "\"throughput_min\": %.3f, \"throughput_max\": %.3f, \"p50\": %.3f, "
+                   "\"p50_min\": %.3f, \"p50_max\": %.3f}",
+                   n_ratios++ ? "," : "", sm->s.transport, sm->s.inflight, sm->tput[0], sm->tput[1],
+                   sm->tput[2], sm->p50[0], sm->p50[1], sm->p50[2]);
         }
-        printf("%s]", n_pairs ? "\n  " : "");
+        printf("%s]", n_ratios ? "\n  " : "");
         if (scale_ratio >= 0)
             printf(",\n  \"scale_cpu_512_over_8\": %.3f, \"scale_cpu_source\": \"%s\"", scale_ratio,
                    scale_cpu_is_broker ? "broker-thread" : "process");
         printf("\n}\n");
     } else {
-        if (n_pairs) {
-            printf("\nswitchboard / baseline       throughput   p50 latency   targets: "
-                   "throughput >= 0.90 at K=256, p50 <= 1.15 at K=1\n");
-            for (size_t i = 0; i < n_pairs; i++) {
-                const pair_t *p = &pairs[i];
-                double tput = p->s->tasks_per_s / p->b->tasks_per_s,
-                       p50 = p->s->p50_us / p->b->p50_us;
-                const char *verdict = "";
-                if (p->s->inflight >= 256)
-                    verdict = tput >= 0.9 ? "throughput met" : "throughput MISSED";
-                else if (p->s->inflight == 1)
-                    verdict = p50 <= 1.15 ? "p50 met" : "p50 MISSED";
-                printf("  %-6s inflight %-6u %10.3f %13.3f   %s\n", p->s->transport, p->s->inflight,
-                       tput, p50, verdict);
-            }
+        int header = 0;
+        for (size_t i = 0; i < n_sums; i++) {
+            const summary_t *sm = &sums[i];
+            if (!sm->has_ratio)
+                continue;
+            if (!header++)
+                printf("\nswitchboard / baseline    throughput (range)     p50 latency (range)"
+                       "    targets: throughput >= 0.90 at K=256, p50 <= 1.15 at K=1\n");
+            const char *verdict = "";
+            if (sm->s.inflight >= 256)
+                verdict = sm->tput[0] >= 0.9 ? "throughput met" : "throughput MISSED";
+            else if (sm->s.inflight == 1)
+                verdict = sm->p50[0] <= 1.15 ? "p50 met" : "p50 MISSED";
+            printf("  %-6s inflight %-4u %6.3f (%.2f-%.2f)    %6.3f (%.2f-%.2f)    %s\n",
+                   sm->s.transport, sm->s.inflight, sm->tput[0], sm->tput[1], sm->tput[2],
+                   sm->p50[0], sm->p50[1], sm->p50[2], verdict);
         }
         if (scale_ratio >= 0)
             printf("\n%s CPU per task, 512 workers / 8 workers: %.2f (target <= 1.50: %s)\n",
