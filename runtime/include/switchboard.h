@@ -80,12 +80,13 @@ typedef struct {
                                         the build's plugin folder */
     uint32_t max_queue;              /* tasks waiting per service; default 10000 */
     uint32_t max_attempts;           /* tries per task when workers are lost; default 3 */
-    uint32_t worker_window;          /* tasks a worker may hold per capacity slot, running plus
-                                        waiting in it; default 4, like Celery's prefetch: the
-                                        next tasks are already there when one ends, hiding the
-                                        round trip through the broker. 1: none waits at a
-                                        worker, so the least-loaded choice and priorities apply
-                                        to every task exactly; more: throughput (bench/) */
+    uint32_t worker_window;          /* most tasks a worker may hold per capacity slot, running
+                                        plus waiting in it; default 64. Within it the window
+                                        adapts: about 1 ms of the worker's measured time per
+                                        task, at least 2 (4 until measured), so the next task
+                                        is there when one ends and microsecond tasks travel in
+                                        batches. 1: none waits at a worker, so the least-loaded
+                                        choice and priorities apply to every task exactly */
     uint32_t max_tasks;              /* tasks known to the broker at once; default 100000 */
     uint32_t no_worker_grace_ms;     /* how long tasks of a service without workers wait for one
                                         to come (back); default 5000 */

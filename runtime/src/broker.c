@@ -153,7 +153,7 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
 
     dispatch_opts_t dopt = {.max_queue = o.max_queue ? o.max_queue : 10000,
                             .max_attempts = o.max_attempts ? o.max_attempts : 3,
-                            .window = o.worker_window ? o.worker_window : 4,
+                            .window = o.worker_window ? o.worker_window : 64,
                             .max_services = 1024,
                             .max_tasks = o.max_tasks ? o.max_tasks : 100000,
                             .no_worker_grace = o.no_worker_grace_ms ? o.no_worker_grace_ms : 5000,

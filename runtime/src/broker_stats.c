@@ -37,7 +37,7 @@ static const char *kind_name(int kind)
 
 static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_t *p)
 {
-    msgpack_pack_map(pk, 13);
+    msgpack_pack_map(pk, 15);
     pack_str(pk, "name");
     pack_str(pk, p->name);
     pack_str(pk, "kind");
@@ -57,6 +57,9 @@ static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_
     pack_kv_u64(pk, "msgs_in", p->msgs_in);
     pack_kv_u64(pk, "msgs_out", p->msgs_out);
     pack_kv_u64(pk, "done", p->done);
+    /* The adaptive window: tasks per slot it may hold now, from its measured time per task. */
+    pack_kv_u64(pk, "window", p->capacity ? dispatch_worker_window(b->disp, p) : 0);
+    pack_kv_u64(pk, "task_us", p->task_ns / 1000);
 }
 
 static void pack_service(msgpack_packer *pk, const service_t *s)

@@ -2,13 +2,15 @@
  * dispatch.c - the life of a task in the broker, from TASK to its one final RESULT.
  *
  * A task is picked up by the least-loaded worker with room (the top of the service's worker
- * heap: a worker has room while it holds fewer than capacity x window tasks, so with the
- * default window of 4 its next tasks are already there when one ends) or waits in the service's
- * bounded queue. Its body frame stays with the task
- * until the end, so a task whose worker dies can be sent again (at-least-once, up to
- * max_attempts); each worker gets a reference-counted copy, never a byte copy. A task whose
- * client already has its answer (deadline, cancel) stays known until its worker answers too,
- * so the worker's slot is accounted for honestly and the late answer is recognised and
+ * heap: a worker has room while it holds fewer than capacity x window tasks, so its next tasks
+ * are already there when one ends) or waits in the service's bounded queue. The window adapts
+ * to the worker: enough tasks to cover WINDOW_BUDGET_US of its measured time per task, at least
+ * two (one running, one ready) and at most the broker's worker_window. Tasks of microseconds
+ * then travel in batches, and a task of a second never waits behind more than one other. Its body
+ * frame stays with the task until the end, so a task whose worker dies can be sent again
+ * (at-least-once, up to max_attempts); each worker gets a reference-counted copy, never a byte
+ * copy. A task whose client already has its answer (deadline, cancel) stays known until its worker
+ * answers too, so the worker's slot is accounted for honestly and the late answer is recognised and
  * dropped. RESULTs carry the attempt number, so an answer from an earlier attempt is counted
  * as a duplicate and never reaches the client.
  */
@@ -39,6 +41,10 @@ struct dispatch {
     task_t *spare; /* freed task records kept for reuse (linked by wnext) */
     uint32_t n_spare;
 };
+
+/* What a worker may hold beyond its running tasks, in its own measured time per task: a task
+ * given to a busy worker waits at most about this long, while its pipe stays full. */
+#define WINDOW_BUDGET_US 1000
 
 /* Task records are reused: one per task would otherwise be a calloc and a free on the hot
  * path. The spares are bounded, so a burst's records go back to the allocator. */
@@ -331,10 +337,23 @@ static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg
         task_free(d, t);
 }
 
+/* Tasks per slot w may hold: see the top of this file. Until it has been measured, up to 4. */
+uint32_t dispatch_worker_window(const dispatch_t *d, const reg_peer_t *w)
+{
+    uint32_t max = d->o.window, win = 4;
+    if (w->task_ns) {
+        uint64_t more = (WINDOW_BUDGET_US * 1000ull + w->task_ns - 1) / w->task_ns;
+        win = more < max ? 1 + (uint32_t)more : max;
+    }
+    if (win < 2)
+        win = 2;
+    return win < max ? win : max;
+}
+
 static void worker_changed(dispatch_t *d, reg_peer_t *w)
 {
-    int eligible =
-        w->used && !w->draining && !w->blocked && w->inflight < w->capacity * d->o.window;
+    int eligible = w->used && !w->draining && !w->blocked &&
+                   w->inflight < w->capacity * dispatch_worker_window(d, w);
     for (int i = 0; i < (int)w->n_services; i++) {
         service_t *s = w->svc[i];
         if (!s)
@@ -530,6 +549,16 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_ms
         return;
     }
     service_t *s = t->svc;
+    /* Kept busy since its last answer (more tasks than slots): the gap is its time per task. */
+    int64_t now_us = swbi_now_us();
+    if (w->inflight > w->capacity && w->last_done_us) {
+        int64_t gap = now_us - w->last_done_us;
+        uint64_t sample = (uint64_t)(gap > 0 ? gap : 0) * 1000u * w->capacity;
+        if (sample > 60000000000ull)
+            sample = 60000000000ull;
+        w->task_ns = w->task_ns ? w->task_ns - w->task_ns / 8 + sample / 8 : sample + 1;
+    }
+    w->last_done_us = now_us;
     unlink_task(t);
     w->done++;
     worker_changed(d, w);
@@ -537,7 +566,8 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_ms
         d->late++;
         task_free(d, t);
     } else {
-        char text[SWB_MAX_TEXT + 1] = "";
+        char text[SWB_MAX_TEXT + 1];
+        text[0] = '\0';
         if (SWB_HAS(h, SWB_F_TEXT))
             swbi_str_copy(text, sizeof text, h->text);
         finish(d, t, h->code, text, has_body ? body : NULL);

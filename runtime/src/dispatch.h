@@ -49,6 +49,8 @@ void dispatch_tick(dispatch_t *d, int64_t now_ms);
 /* End every task the client has no answer for yet, queued or running, with `code`. */
 void dispatch_fail_all(dispatch_t *d, int code, const char *text);
 uint32_t dispatch_inflight(const dispatch_t *d);
+/* Tasks per capacity slot worker w may hold now (its adaptive window). */
+uint32_t dispatch_worker_window(const dispatch_t *d, const reg_peer_t *w);
 services_t *dispatch_services(dispatch_t *d);
 uint64_t dispatch_tasks_known(const dispatch_t *d);
 

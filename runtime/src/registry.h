@@ -37,6 +37,8 @@ typedef struct {
     int blocked;  /* its pipe was full: no tasks until it is heard from again */
     uint32_t inflight;
     uint64_t done, last_pick;
+    int64_t last_done_us; /* when its last answer came */
+    uint64_t task_ns;     /* time per task per slot while it was kept busy (moving average) */
     struct task *tasks;
     struct service *svc[SWB_MAX_SERVICES];
     int32_t heap_pos[SWB_MAX_SERVICES]; /* -1 when not in that service's heap */

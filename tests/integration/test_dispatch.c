@@ -274,7 +274,10 @@ static void test_thread_pool_and_process_pool_agree(void **state)
     }
 }
 
-static int count_key(const void *body, size_t len, const char *svc, const char *key, int64_t *out)
+/* In a STATS body, the figure `key` of the entry of array `list` ("services", "peers") whose
+ * name is `name`. */
+static int stat_of(const void *body, size_t len, const char *list, const char *name,
+                   const char *key, int64_t *out)
 {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -284,7 +287,8 @@ static int count_key(const void *body, size_t len, const char *svc, const char *
         u.data.type == MSGPACK_OBJECT_MAP) {
         for (uint32_t i = 0; i < u.data.via.map.size; i++) {
             msgpack_object_kv *kv = &u.data.via.map.ptr[i];
-            if (kv->key.via.str.size != 8 || memcmp(kv->key.via.str.ptr, "services", 8))
+            if (kv->key.via.str.size != strlen(list) ||
+                memcmp(kv->key.via.str.ptr, list, strlen(list)))
                 continue;
             for (uint32_t j = 0; j < kv->val.via.array.size; j++) {
                 msgpack_sbuffer sb;
@@ -293,13 +297,13 @@ static int count_key(const void *body, size_t len, const char *svc, const char *
                 msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
                 msgpack_pack_object(&pk, kv->val.via.array.ptr[j]);
                 int64_t v;
-                size_t nl = strlen(svc);
+                size_t nl = strlen(name);
                 msgpack_object_map *m = &kv->val.via.array.ptr[j].via.map;
                 int is = 0;
                 for (uint32_t k = 0; k < m->size; k++)
                     if (m->ptr[k].val.type == MSGPACK_OBJECT_STR &&
                         m->ptr[k].val.via.str.size == nl &&
-                        !memcmp(m->ptr[k].val.via.str.ptr, svc, nl))
+                        !memcmp(m->ptr[k].val.via.str.ptr, name, nl))
                         is = 1;
                 if (is && unpack_map_int(sb.data, sb.size, key, &v) == 0) {
                     *out = v;
@@ -311,6 +315,64 @@ static int count_key(const void *body, size_t len, const char *svc, const char *
     }
     msgpack_unpacked_destroy(&u);
     return rc;
+}
+
+static int count_key(const void *body, size_t len, const char *svc, const char *key, int64_t *out)
+{
+    return stat_of(body, len, "services", svc, key, out);
+}
+
+static int64_t worker_stat(harness_t *h, const char *worker, const char *key)
+{
+    void *st = NULL;
+    size_t stlen = 0;
+    int64_t v = -1;
+    assert_int_equal(swb_peer_stats(h->parent, &st, &stlen, 5000), SWB_OK);
+    assert_int_equal(stat_of(st, stlen, "peers", worker, key, &v), 0);
+    free(st);
+    return v;
+}
+
+/* The default window adapts: a worker of 20 ms tasks holds two (one running, one ready), not
+ * the four it may hold before it is measured, and the rest wait at the broker for whichever
+ * worker frees up. */
+static void test_window_of_slow_tasks_is_two(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c;
+    spawn(h, "sleep", "slowpoke", SWB_CHILD_THREAD, 1, &c);
+    uint64_t ids[12];
+    for (int i = 0; i < 12; i++)
+        ids[i] = submit_sleep(h->parent, 20, 0, 0);
+    swb_msg_t r = {0};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(swb_wait(h->parent, ids[i], &r, 5000), SWB_OK);
+    assert_int_equal(worker_stat(h, c.name, "window"), 2);
+    assert_in_range(worker_stat(h, c.name, "task_us"), 15000, 5000000);
+    assert_in_range(worker_stat(h, c.name, "inflight"), 1, 2);
+    for (int i = 4; i < 12; i++)
+        assert_int_equal(swb_wait(h->parent, ids[i], &r, 5000), SWB_OK);
+    swb_msg_close(&r);
+}
+
+/* Tasks of microseconds widen the window past its first four, so they reach the worker in
+ * batches; it never passes the broker's worker_window. */
+static void test_window_of_fast_tasks_grows(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c;
+    spawn(h, "sum", "quick", SWB_CHILD_THREAD, 1, &c);
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 2, "b", 3);
+    enum { N = 3000 };
+    for (int i = 0; i < N; i++)
+        assert_int_equal(swb_submit(h->parent, "sum", body, len, NULL, NULL), SWB_OK);
+    free(body);
+    swb_msg_t r = {0};
+    for (int i = 0; i < N; i++)
+        assert_int_equal(swb_wait_any(h->parent, &r, 10000), SWB_OK);
+    swb_msg_close(&r);
+    assert_in_range(worker_stat(h, c.name, "window"), 5, 64);
 }
 
 static void test_stats_count_tasks_per_service(void **state)
@@ -410,6 +472,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_thread_pool_and_process_pool_agree),
     SWB_IT(test_stats_count_tasks_per_service),
     SWB_IT(test_callbacks_get_results_and_outstanding_counts_tasks),
+    SWB_IT(test_window_of_slow_tasks_is_two),
+    SWB_IT(test_window_of_fast_tasks_grows),
 };
 
 SWB_TEST_MAIN(tests)
