@@ -49,9 +49,16 @@ int swbi_mp_read_int_any(swbi_mp_t *c, swbi_mp_int_t *v);
 /* The same, with the forms headers are mostly made of (positive fixint, fixstr) inline. */
 static inline int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v)
 {
-    if (c->p < c->end && c->p[0] <= 0x7f) {
+    size_t left = swbi_mp_left(c);
+    if (left && c->p[0] <= 0x7f) {
         v->u = *c->p++;
         v->neg = 0;
+        return SWB_OK;
+    }
+    if (left >= 3 && c->p[0] == 0xcd) { /* uint16: ids past 127 */
+        v->u = (uint64_t)c->p[1] << 8 | c->p[2];
+        v->neg = 0;
+        c->p += 3;
         return SWB_OK;
     }
     return swbi_mp_read_int_any(c, v);

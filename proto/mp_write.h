@@ -67,7 +67,7 @@ static inline void swbi_mpw_array(swbi_mpw_t *w, uint32_t n)
     swbi_mpw_count(w, n, 0x90, 0xdc, 0xdd);
 }
 
-static inline void swbi_mpw_uint(swbi_mpw_t *w, uint64_t v)
+__attribute__((noinline, unused)) static void swbi_mpw_uint_any(swbi_mpw_t *w, uint64_t v)
 {
     if (v <= 0x7f)
         swbi_mpw_byte(w, (uint8_t)v);
@@ -79,6 +79,17 @@ static inline void swbi_mpw_uint(swbi_mpw_t *w, uint64_t v)
         swbi_mpw_be(w, 0xce, v, 4);
     else
         swbi_mpw_be(w, 0xcf, v, 8);
+}
+
+/* Keys and most values are positive fixints: one byte, written here without a call. (After
+ * an overflow the byte may still land inside the buffer; the encode is failed anyway.) */
+__attribute__((always_inline)) static inline void swbi_mpw_uint(swbi_mpw_t *w, uint64_t v)
+{
+    if (v <= 0x7f && w->p < w->end) {
+        *w->p++ = (uint8_t)v;
+        return;
+    }
+    swbi_mpw_uint_any(w, v);
 }
 
 static inline void swbi_mpw_int(swbi_mpw_t *w, int64_t v)

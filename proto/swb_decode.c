@@ -14,7 +14,7 @@
 #include "swb_fields.h"
 
 /* A map key: a non-negative integer in any encoding; anything else is malformed. */
-static int read_key(swbi_mp_t *c, uint64_t *key)
+static inline int read_key(swbi_mp_t *c, uint64_t *key)
 {
     swbi_mp_int_t v;
     int rc = swbi_mp_read_int(c, &v);

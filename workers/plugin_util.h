@@ -135,35 +135,61 @@ static inline int pu_pack_kv_bool(pu_out_t *o, const char *key, int v)
                : 0;
 }
 
+/* Answers of one small entry are packed on the stack: no allocation per task. */
+typedef struct {
+    char buf[128];
+    size_t len;
+} pu_small_t;
+
+static inline int pu_small_write(void *data, const char *p, size_t n)
+{
+    pu_small_t *s = data;
+    if (n > sizeof s->buf - s->len)
+        return -1;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return 0;
+}
+
+static inline void pu_small_init(pu_small_t *s, msgpack_packer *pk)
+{
+    s->len = 0;
+    msgpack_packer_init(pk, s, pu_small_write);
+}
+
+static inline int pu_small_reply(swb_ctx_t *ctx, int failed, const pu_small_t *s)
+{
+    return failed ? swb_ctx_fail(ctx, SWB_E_TOO_LARGE, "answer too large")
+                  : swb_ctx_reply(ctx, s->buf, s->len);
+}
+
 /* Answer the current task with {key: v}. */
 static inline int pu_reply_i64(swb_ctx_t *ctx, const char *key, int64_t v)
 {
-    pu_out_t o;
-    pu_out_init(&o);
-    int rc = pu_pack_kv_i64(&o, key, v);
-    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
-    return rc;
+    pu_small_t s;
+    msgpack_packer pk;
+    pu_small_init(&s, &pk);
+    int failed = msgpack_pack_map(&pk, 1) || pu_pack_str(&pk, key) || msgpack_pack_int64(&pk, v);
+    return pu_small_reply(ctx, failed, &s);
 }
 
 static inline int pu_reply_u64(swb_ctx_t *ctx, const char *key, uint64_t v)
 {
-    pu_out_t o;
-    pu_out_init(&o);
-    int rc = pu_pack_kv_u64(&o, key, v);
-    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
-    return rc;
+    pu_small_t s;
+    msgpack_packer pk;
+    pu_small_init(&s, &pk);
+    int failed = msgpack_pack_map(&pk, 1) || pu_pack_str(&pk, key) || msgpack_pack_uint64(&pk, v);
+    return pu_small_reply(ctx, failed, &s);
 }
 
 static inline int pu_reply_bool(swb_ctx_t *ctx, const char *key, int v)
 {
-    pu_out_t o;
-    pu_out_init(&o);
-    int rc = pu_pack_kv_bool(&o, key, v);
-    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
-    return rc;
+    pu_small_t s;
+    msgpack_packer pk;
+    pu_small_init(&s, &pk);
+    int failed = msgpack_pack_map(&pk, 1) || pu_pack_str(&pk, key) ||
+                 (v ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
+    return pu_small_reply(ctx, failed, &s);
 }
 
 /* Messages have no failure channel, so a plugin answers a bad message with {"error": text}

@@ -28,7 +28,13 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
             c->fn(c->arg, m->id, m->code, m);
             swb_msg_close(m);
         }
-        free(c);
+        if (p->n_spare_cbs < PEER_SPARE_CBS) { /* a malloc and a free per task otherwise */
+            c->next = p->spare_cbs;
+            p->spare_cbs = c;
+            p->n_spare_cbs++;
+        } else {
+            free(c);
+        }
         return consumed;
     }
     return 0;
@@ -52,14 +58,20 @@ int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
         SWB_SET(&h, SWB_F_PRIORITY);
         h.priority = o->priority;
     }
-    task_cb_t *cb = malloc(sizeof *cb);
-    if (!cb)
+    task_cb_t *cb = p->spare_cbs;
+    if (cb) {
+        p->spare_cbs = cb->next;
+        p->n_spare_cbs--;
+    } else if (!(cb = malloc(sizeof *cb))) {
         return SWB_E_NOMEM;
+    }
     *cb = (task_cb_t){.id = h.id, .fn = o ? o->on_result : NULL, .arg = o ? o->arg : NULL};
     static const unsigned char nil = 0xc0;
     int rc = peeri_send(p, &h, body ? body : &nil, body ? len : 1);
     if (rc != SWB_OK) {
-        free(cb);
+        cb->next = p->spare_cbs;
+        p->spare_cbs = cb;
+        p->n_spare_cbs++;
         return rc;
     }
     cb->next = p->cbs[h.id % PEER_TASK_BUCKETS];

@@ -15,13 +15,13 @@
 
 work_t *work_alloc(host_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     work_t *w = h->spare;
     if (w) {
         h->spare = w->next;
         h->n_spare--;
     }
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
     return w ? w : malloc(sizeof *w);
 }
 
@@ -42,23 +42,23 @@ void work_free(host_t *h, work_t *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     work_put(h, w);
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
 }
 
 int executor_full(host_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     int full = h->queued >= HOST_QUEUE_MAX || h->queued_bytes >= HOST_QUEUE_MAX_BYTES;
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
     return full;
 }
 
 void executor_push(host_t *h, work_t *w)
 {
     w->next = NULL;
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     if (h->tail)
         h->tail->next = w;
     else
@@ -66,14 +66,15 @@ void executor_push(host_t *h, work_t *w)
     h->tail = w;
     h->queued++;
     h->queued_bytes += zmq_msg_size(&w->body);
-    pthread_cond_signal(&h->cond);
-    pthread_mutex_unlock(&h->lock);
+    if (!h->inline_mode)
+        pthread_cond_signal(&h->cond);
+    host_unlock(h);
 }
 
 int executor_cancel(host_t *h, uint64_t id)
 {
     int found = 0;
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     for (work_t **pp = &h->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
         work_t *w = *pp;
         if (w->kind == WORK_TASK && w->id == id) {
@@ -87,7 +88,7 @@ int executor_cancel(host_t *h, uint64_t id)
             break;
         }
     }
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
     if (found)
         return found;
     for (uint32_t i = 0; i < h->capacity; i++) {
@@ -102,7 +103,7 @@ int executor_cancel(host_t *h, uint64_t id)
 
 static work_t *take(host_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->lock); /* executor threads: never inline mode */
     while (!h->head && !h->closing)
         pthread_cond_wait(&h->cond, &h->lock);
     work_t *w = h->head;
@@ -291,7 +292,7 @@ static void *executor_main(void *arg)
 
 int executor_run_one(host_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     work_t *w = h->head;
     if (w) {
         h->head = w->next;
@@ -300,7 +301,7 @@ int executor_run_one(host_t *h)
         h->queued--;
         h->queued_bytes -= zmq_msg_size(&w->body);
     }
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
     if (!w)
         return 0;
     run_work(&h->ctxs[0], w);
@@ -328,7 +329,7 @@ int executor_start(host_t *h)
  * them run here with should_stop already true. Messages still run: nobody would resend them. */
 static void drop_unstarted_tasks(host_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     for (work_t **pp = &h->head; *pp;) {
         work_t *w = *pp;
         if (w->kind != WORK_TASK) {
@@ -343,7 +344,7 @@ static void drop_unstarted_tasks(host_t *h)
     h->tail = NULL;
     for (work_t *w = h->head; w; w = w->next)
         h->tail = w;
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
 }
 
 void executor_join(host_t *h)
@@ -355,10 +356,10 @@ void executor_join(host_t *h)
             ;
         return;
     }
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     h->closing = 1;
     pthread_cond_broadcast(&h->cond);
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
     for (uint32_t i = 0; i < h->capacity; i++)
         pthread_join(h->ctxs[i].thread, NULL);
 }

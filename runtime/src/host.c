@@ -143,9 +143,9 @@ void host_pump(host_t *h)
 
 static int queue_empty(host_t *h)
 {
-    pthread_mutex_lock(&h->lock);
+    host_lock(h);
     int empty = h->head == NULL;
-    pthread_mutex_unlock(&h->lock);
+    host_unlock(h);
     if (!empty)
         return 0;
     for (uint32_t i = 0; i < h->capacity; i++)

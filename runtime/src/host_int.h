@@ -65,6 +65,20 @@ struct host {
     int64_t last_pump_ms;
 };
 
+/* The queue's lock. Inline mode has one thread, so nothing to lock (four lock pairs per task
+ * otherwise). */
+static inline void host_lock(host_t *h)
+{
+    if (!h->inline_mode)
+        pthread_mutex_lock(&h->lock);
+}
+
+static inline void host_unlock(host_t *h)
+{
+    if (!h->inline_mode)
+        pthread_mutex_unlock(&h->lock);
+}
+
 /* Load and check a plugin. Returns SWB_OK, SWB_E_PLUGIN or SWB_E_ABI (with a log line). */
 int plugin_load(const char *path, void **dl, const swb_plugin_t **desc);
 

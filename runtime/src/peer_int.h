@@ -42,7 +42,11 @@ struct swb_peer {
     pending_t *head, *tail;
     size_t outstanding;                /* tasks submitted, RESULT not yet received */
     task_cb_t *cbs[PEER_TASK_BUCKETS]; /* outstanding tasks (and their callbacks) by id */
+    task_cb_t *spare_cbs;              /* ended ones kept for reuse, at most PEER_SPARE_CBS */
+    size_t n_spare_cbs;
 };
+
+#define PEER_SPARE_CBS 1024
 
 /* A RESULT for one of our tasks came in: count it, and run its callback if it has one
  * (returns 1 then: the message is consumed). */
