@@ -1,9 +1,10 @@
 /*
- * swb_encode.c - swb_header_encode: checks a header against the decoder's rules, then writes
+ * swb_encode.c - swb_header_encode: checks a header against the decoder's rules while writing
  * it as a msgpack map with version and cmd first and the other fields in key order.
  *
- * Checking first means a caller's mistake comes back as the same precise code the peer would
- * have sent, and nothing that would be rejected on the other side is ever written.
+ * Checking every field means a caller's mistake comes back as the same precise code the peer
+ * would have sent, and an encode that would be rejected on the other side fails (out_len 0),
+ * so it is never sent.
  */
 #include <string.h>
 
@@ -77,25 +78,13 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
         return SWB_E_UNKNOWN_CMD;
 
     /* Version and cmd are written whatever their present bits say; bits past the last known
-     * field mean nothing and are ignored. Loops visit only the fields present. */
+     * field mean nothing and are ignored. One pass over the fields present, each checked
+     * just before it is written: a failed check fails the encode, whatever was written. */
     uint32_t fields =
         h->present & ((1u << SWB_F_COUNT_) - 1) & ~((1u << SWB_F_VERSION) | (1u << SWB_F_CMD));
-    uint32_t n = 2;
-    for (uint32_t rest = fields; rest; rest &= rest - 1) {
-        int rc = check_field(h, (unsigned)__builtin_ctz(rest));
-        if (rc != SWB_OK)
-            return rc;
-        n++;
-    }
-    /* The decoder sees version and cmd as present, so the rules are checked the same way. */
-    int rc =
-        swbi_required_check(h->cmd, fields | (1u << SWB_F_VERSION) | (1u << SWB_F_CMD), h->to_kind);
-    if (rc != SWB_OK)
-        return rc;
-
-    if (cap == 0)
-        return SWB_E_TOO_LARGE; /* and keeps pointer arithmetic off a NULL buffer */
-    uint8_t *start = buf;
+    uint32_t n = 2 + (uint32_t)__builtin_popcount(fields);
+    uint8_t scratch[1];
+    uint8_t *start = cap ? buf : scratch; /* cap 0: checked all the same, then too large */
     size_t room = cap < SWB_MAX_HEADER ? cap : SWB_MAX_HEADER;
     swbi_mpw_t w = {start, start + room, 0};
     swbi_mpw_map(&w, n);
@@ -103,8 +92,18 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
     swbi_mpw_uint(&w, h->version);
     swbi_mpw_uint(&w, SWB_F_CMD);
     swbi_mpw_uint(&w, h->cmd);
-    for (uint32_t rest = fields; rest; rest &= rest - 1)
-        write_field(&w, h, (unsigned)__builtin_ctz(rest));
+    for (uint32_t rest = fields; rest; rest &= rest - 1) {
+        unsigned k = (unsigned)__builtin_ctz(rest);
+        int rc = check_field(h, k);
+        if (rc != SWB_OK)
+            return rc;
+        write_field(&w, h, k);
+    }
+    /* The decoder sees version and cmd as present, so the rules are checked the same way. */
+    int rc =
+        swbi_required_check(h->cmd, fields | (1u << SWB_F_VERSION) | (1u << SWB_F_CMD), h->to_kind);
+    if (rc != SWB_OK)
+        return rc;
     if (w.overflow)
         return SWB_E_TOO_LARGE;
     *out_len = (size_t)(w.p - start);
