@@ -3,10 +3,10 @@
  * "key: value" lines for the counters followed by a table of peers.
  *
  * The body is a msgpack map the broker may grow over time, so the table reads what it
- * knows by name (peers[].name, kind, pid, services, inflight, last_heartbeat_ms), shows "-"
- * for what is missing, and prints whatever else it finds without having to know it: other
- * top-level scalars as "key: value", one level of nested maps as "key.sub: value", and any
- * other array of maps (such as per-service counters) as a table of its own.
+ * knows by name (peers[].name, kind, pid, services, inflight, window, last_heartbeat_ms),
+ * shows "-" for what is missing, and prints whatever else it finds without having to know
+ * it: other top-level scalars as "key: value", one level of nested maps as "key.sub: value",
+ * and any other array of maps (such as per-service counters) as a table of its own.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,11 +20,11 @@
 #define CELL     128
 #define MAX_COLS 16
 
-enum { C_NAME, C_KIND, C_PID, C_SERVICES, C_INFLIGHT, C_SEEN, N_COLS };
-static const char *const col_title[N_COLS] = {"NAME",     "KIND",      "PID",
-                                              "SERVICES", "IN-FLIGHT", "LAST-SEEN"};
-static const char *const col_key[N_COLS] = {"name",     "kind",     "pid",
-                                            "services", "inflight", "last_heartbeat_ms"};
+enum { C_NAME, C_KIND, C_PID, C_SERVICES, C_INFLIGHT, C_WINDOW, C_SEEN, N_COLS };
+static const char *const col_title[N_COLS] = {"NAME",      "KIND",   "PID",      "SERVICES",
+                                              "IN-FLIGHT", "WINDOW", "LAST-SEEN"};
+static const char *const col_key[N_COLS] = {
+    "name", "kind", "pid", "services", "inflight", "window", "last_heartbeat_ms"};
 
 static void usage(FILE *f)
 {

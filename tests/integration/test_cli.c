@@ -458,6 +458,7 @@ static void test_stats_table_shows_the_header_and_the_workers(void **state)
     assert_int_equal(c->r.status, 0);
     assert_has(c->r.out, "\nNAME ");
     assert_has(c->r.out, "KIND");
+    assert_has(c->r.out, " WINDOW ");
     for (int i = 0; i < s.n; i++) {
         char row[SWB_NAME_MAX + 8];
         snprintf(row, sizeof row, "\n%s ", s.w[i].name); /* a row starts with the name */
