@@ -129,7 +129,7 @@ static int read_preamble(swbi_mp_t *c, uint32_t n, swb_header_t *h)
 
 int swb_header_decode(const void *buf, size_t len, swb_header_t *h)
 {
-    memset(h, 0, offsetof(swb_header_t, services));
+    swbi_header_clear(h);
     if (len == 0 || buf == NULL)
         return SWB_E_TRUNCATED;
     if (len > SWB_MAX_HEADER)

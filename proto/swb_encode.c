@@ -82,7 +82,9 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
      * just before it is written: a failed check fails the encode, whatever was written. */
     uint32_t fields =
         h->present & ((1u << SWB_F_COUNT_) - 1) & ~((1u << SWB_F_VERSION) | (1u << SWB_F_CMD));
-    uint32_t n = 2 + (uint32_t)__builtin_popcount(fields);
+    uint32_t n = 2;
+    for (uint32_t rest = fields; rest; rest &= rest - 1) /* a popcount, without a libgcc call */
+        n++;
     uint8_t scratch[1];
     uint8_t *start = cap ? buf : scratch; /* cap 0: checked all the same, then too large */
     size_t room = cap < SWB_MAX_HEADER ? cap : SWB_MAX_HEADER;

@@ -64,6 +64,19 @@ static inline void swbi_field_uint_set(swb_header_t *h, const swbi_field_def_t *
     }
 }
 
+/* Clear every field but the service names (which n_services = 0 makes unused). Sixteen bytes
+ * at a time with constant sizes: the compiler turns one memset of this size into `rep stos`,
+ * whose start-up cost was a third of a header decode. */
+static inline void swbi_header_clear(swb_header_t *h)
+{
+    enum { SIZE = offsetof(swb_header_t, services) };
+    char *p = (char *)h;
+    size_t i = 0;
+    for (; i + 16 <= SIZE; i += 16)
+        memset(p + i, 0, 16);
+    memset(p + i, 0, SIZE - i);
+}
+
 /* A string field's slot in `h`. */
 static inline swb_str_t *swbi_field_str(swb_header_t *h, const swbi_field_def_t *d)
 {

@@ -111,7 +111,7 @@ int swbi_header_check_required(const swb_header_t *h)
 
 void swb_header_init(swb_header_t *h, swb_cmd_t cmd)
 {
-    memset(h, 0, offsetof(swb_header_t, services));
+    swbi_header_clear(h);
     h->version = SWB_PROTO_VERSION;
     h->cmd = (uint32_t)cmd;
     h->present = BIT(SWB_F_VERSION) | BIT(SWB_F_CMD);
