@@ -105,9 +105,8 @@ static void on_message(host_t *h, swb_msg_t *m)
 /* Read everything the broker has sent, without blocking. */
 static void read_all(host_t *h)
 {
-    swb_msg_t m = {0};
     while (!h->bye && !executor_full(h)) {
-        int rc = swb_peer_recv(h->peer, &m, 0);
+        int rc = swb_peer_recv(h->peer, &h->in, 0);
         if (rc == SWB_E_TIMEOUT)
             break;
         if (rc != SWB_OK) {
@@ -115,9 +114,9 @@ static void read_all(host_t *h)
             h->failed = 1;
             break;
         }
-        on_message(h, &m);
+        on_message(h, &h->in);
     }
-    swb_msg_close(&m);
+    swb_msg_close(&h->in);
 }
 
 static int stop_asked(host_t *h)
@@ -159,15 +158,14 @@ static void read_one_inline(host_t *h)
 {
     if (executor_full(h))
         return; /* run what waits first; the broker's sends meet the high-water mark */
-    swb_msg_t m = {0};
-    int rc = swb_peer_recv(h->peer, &m, queue_empty(h) ? 100 : 0);
+    int rc = swb_peer_recv(h->peer, &h->in, queue_empty(h) ? 100 : 0);
     if (rc == SWB_OK)
-        on_message(h, &m);
+        on_message(h, &h->in);
     else if (rc != SWB_E_TIMEOUT) {
         h->bye = 1;
         h->failed = 1;
     }
-    swb_msg_close(&m);
+    swb_msg_close(&h->in);
 }
 
 static int serve(host_t *h)

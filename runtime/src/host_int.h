@@ -63,6 +63,7 @@ struct host {
     int draining, bye, failed;
     const swb_host_opts_t *opts;
     int64_t last_pump_ms;
+    swb_msg_t in; /* the message being read (zeroed once: a fresh one per task cost a memset) */
 };
 
 /* The queue's lock. Inline mode has one thread, so nothing to lock (four lock pairs per task
