@@ -145,6 +145,34 @@ static void task_erase(dispatch_t *d, task_t *t)
     d->count--;
 }
 
+/* The tables start small and double while half full: sized for max_tasks from the start
+ * (two tables of 2 MiB by default) every lookup was a cache miss; a few hundred tasks in
+ * flight fit in a few KiB. Returns SWB_OK or SWB_E_NOMEM (the tables are unchanged). */
+static int task_table_room(dispatch_t *d)
+{
+    uint32_t size = d->mask + 1;
+    if ((d->count + 1) * 2 <= size)
+        return SWB_OK;
+    uint32_t n = size * 2;
+    task_t **slots = calloc(n, sizeof *slots), **cslots = calloc(n, sizeof *cslots);
+    if (!slots || !cslots) {
+        free(slots);
+        free(cslots);
+        return SWB_E_NOMEM;
+    }
+    task_t **old = d->slots;
+    free(d->cslots);
+    d->slots = slots;
+    d->cslots = cslots;
+    d->mask = n - 1;
+    d->count = 0;
+    for (uint32_t i = 0; i < size; i++)
+        if (old[i])
+            task_insert(d, old[i]);
+    free(old);
+    return SWB_OK;
+}
+
 static task_t *task_alloc(dispatch_t *d)
 {
     task_t *t = d->spare;
@@ -245,9 +273,7 @@ int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o)
         return SWB_E_NOMEM;
     d->b = b;
     d->o = *o;
-    uint32_t n = 16;
-    while (n < o->max_tasks * 2)
-        n <<= 1;
+    uint32_t n = 1024;
     d->slots = calloc(n, sizeof *d->slots);
     d->cslots = calloc(n, sizeof *d->cslots);
     d->mask = n - 1;
@@ -508,7 +534,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
         reject(d, client, h->id, SWB_E_QUEUE_FULL, "service queue full");
         return;
     }
-    task_t *t = task_alloc(d);
+    task_t *t = task_table_room(d) == SWB_OK ? task_alloc(d) : NULL;
     if (!t) {
         reject(d, client, h->id, SWB_E_NOMEM, NULL);
         return;
