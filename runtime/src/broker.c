@@ -233,6 +233,7 @@ static int recv_one(swb_broker_t *b, int wait)
     SWBI_RECEIVED();
     if (wait)
         b->now_ms = swbi_now_ms();
+    b->now_us = swbi_now_us();
     zmq_msg_init(&hdr);
     zmq_msg_init(&body);
     swbi_rid_t r = {zmq_msg_data(&rid), zmq_msg_size(&rid)};
@@ -320,6 +321,7 @@ int swb_broker_run(swb_broker_t *b)
                     break;
             }
             b->now_ms = swbi_now_ms();
+            b->now_us = swbi_now_us();
             if (b->now_ms >= next_fd_check) {
                 next_fd_check = b->now_ms + BUSY_WAIT_MS;
                 reap = check_fds(b, items, n);
@@ -332,6 +334,7 @@ int swb_broker_run(swb_broker_t *b)
                     break;
             }
             b->now_ms = swbi_now_ms();
+            b->now_us = swbi_now_us();
             if (items[0].revents & ZMQ_POLLIN)
                 busy = recv_one(b, 0); /* and the rest as above */
             if (items[1].revents & ZMQ_POLLIN) {

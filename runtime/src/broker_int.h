@@ -63,6 +63,7 @@ struct swb_broker {
     uint64_t name_seq;
     int64_t started_ms;
     int64_t now_ms; /* refreshed once per loop turn */
+    int64_t now_us; /* precise, read once per message received (task latencies, windows) */
     broker_counters_t n;
 };
 

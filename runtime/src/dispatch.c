@@ -355,7 +355,7 @@ static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg
         if (code < 0 && code > -64)
             s->failed_by[-code]++;
     }
-    int64_t us = swbi_now_us() - t->submitted_us;
+    int64_t us = d->b->now_us - t->submitted_us;
     svc_latency_add(s, us > 0 ? us : 0);
     if (t->worker)
         t->finished = 1;
@@ -545,7 +545,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     t->svc = s;
     t->priority = SWB_HAS(h, SWB_F_PRIORITY) ? h->priority : 0;
     t->deadline = h->deadline_ms ? b->now_ms + h->deadline_ms : 0;
-    t->submitted_us = swbi_now_us();
+    t->submitted_us = b->now_us;
     t->seq = ++d->next_seq;
     t->qpos = -1;
     zmq_msg_init(&t->body);
@@ -576,7 +576,7 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_ms
     }
     service_t *s = t->svc;
     /* Kept busy since its last answer (more tasks than slots): the gap is its time per task. */
-    int64_t now_us = swbi_now_us();
+    int64_t now_us = d->b->now_us;
     if (w->inflight > w->capacity && w->last_done_us) {
         int64_t gap = now_us - w->last_done_us;
         uint64_t sample = (uint64_t)(gap > 0 ? gap : 0) * 1000u * w->capacity;

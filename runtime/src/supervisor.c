@@ -144,6 +144,7 @@ static void *thread_entry(void *arg)
 {
     thread_arg_t ta = *(thread_arg_t *)arg;
     free(arg);
+    pthread_setname_np(pthread_self(), "swb-worker"); /* not the broker's name, for top -H */
     ta.c->exit_code = swb_host_run(&ta.c->host);
     __atomic_store_n(&ta.c->done, 1, __ATOMIC_RELEASE);
     /* Wake the broker so the exit is reported now, not at its next tick. */
