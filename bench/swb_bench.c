@@ -64,7 +64,7 @@ static void usage(FILE *f)
                "  --window W              tasks a worker may hold per slot (default: the\n"
                "                          broker's, 4)\n"
                "  --rounds R              rounds per configuration, medians printed\n"
-               "                          (default 5; 1 with --impl or --scale)\n"
+               "                          (default 5; 3 with --scale, 1 with --impl)\n"
                "  --baseline              also run the raw ZeroMQ baseline and print ratios\n"
                "  --impl swb|baseline     run only one of the two (for profiling)\n"
                "  --scale                 dispatch cost at 1, 8, 64, 512 thread workers\n"
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
     if (only_output_opts)
         o.baseline = 1; /* the default suite */
     if (!rounds_set)
-        o.rounds = o.impl_only || o.scale ? 1 : 5;
+        o.rounds = o.impl_only ? 1 : o.scale ? 3 : 5;
     if (!o.n_transports) {
         o.transports[0] = BT_INPROC;
         o.transports[1] = BT_IPC;
@@ -436,26 +436,33 @@ int main(int argc, char **argv)
     } else {
         static const uint32_t sizes[] = {1, 8, 64, 512};
         uint32_t k = o.n_inflights == 1 ? o.inflights[0] : 256;
-        if (!o.json)
+        if (!o.json) {
+            if (o.rounds > 1)
+                printf("median of %u rounds\n", o.rounds);
             print_header();
+        }
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
             bench_cfg_t c = make_cfg(&o, BT_INPROC, sizes[i], k);
             if (!o.tasks_set)
                 c.tasks = 100000, c.warmup = o.warmup_set ? o.warmup : 10000;
-            if (run_one(0, &c) != 0)
-                failed = 1;
-            else if (!o.json)
-                print_row(&runs[n_runs - 1]);
+            size_t first = n_runs;
+            for (uint32_t round = 0; round < o.rounds; round++)
+                if (run_one(0, &c) != 0)
+                    failed = 1;
+            summary_t *sm = &sums[n_sums++];
+            summarise(first, n_runs, sm);
+            if (!o.json && sm->has_s)
+                print_row(&sm->s);
         }
     }
 
     /* Scale: broker CPU per task at 512 workers against 8. */
     const bench_result_t *at8 = NULL, *at512 = NULL;
-    for (size_t i = 0; o.scale && i < n_runs; i++) {
-        if (runs[i].workers == 8)
-            at8 = &runs[i];
-        if (runs[i].workers == 512)
-            at512 = &runs[i];
+    for (size_t i = 0; o.scale && i < n_sums; i++) {
+        if (sums[i].has_s && sums[i].s.workers == 8)
+            at8 = &sums[i].s;
+        if (sums[i].has_s && sums[i].s.workers == 512)
+            at512 = &sums[i].s;
     }
     double scale_ratio = -1;
     int scale_cpu_is_broker = 0;
