@@ -11,6 +11,7 @@
 #define SWB_PLUGIN_UTIL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -135,32 +136,48 @@ static inline int pu_pack_kv_bool(pu_out_t *o, const char *key, int v)
                : 0;
 }
 
-/* Answers of one small entry are packed on the stack: no allocation per task. */
+/* Answers of one small entry are packed on the stack, with no allocation per task; one that
+ * does not fit (a long key) moves to the heap. */
 typedef struct {
-    char buf[128];
-    size_t len;
+    char small[128];
+    char *data;
+    size_t len, cap;
 } pu_small_t;
 
-static inline int pu_small_write(void *data, const char *p, size_t n)
+static inline int pu_small_write(void *arg, const char *p, size_t n)
 {
-    pu_small_t *s = data;
-    if (n > sizeof s->buf - s->len)
-        return -1;
-    memcpy(s->buf + s->len, p, n);
+    pu_small_t *s = arg;
+    if (n > s->cap - s->len) {
+        size_t cap = 2 * (s->len + n);
+        char *d = malloc(cap);
+        if (!d)
+            return -1;
+        memcpy(d, s->data, s->len);
+        if (s->data != s->small)
+            free(s->data);
+        s->data = d;
+        s->cap = cap;
+    }
+    memcpy(s->data + s->len, p, n);
     s->len += n;
     return 0;
 }
 
 static inline void pu_small_init(pu_small_t *s, msgpack_packer *pk)
 {
+    s->data = s->small;
     s->len = 0;
+    s->cap = sizeof s->small;
     msgpack_packer_init(pk, s, pu_small_write);
 }
 
-static inline int pu_small_reply(swb_ctx_t *ctx, int failed, const pu_small_t *s)
+static inline int pu_small_reply(swb_ctx_t *ctx, int failed, pu_small_t *s)
 {
-    return failed ? swb_ctx_fail(ctx, SWB_E_TOO_LARGE, "answer too large")
-                  : swb_ctx_reply(ctx, s->buf, s->len);
+    int rc = failed ? swb_ctx_fail(ctx, SWB_E_NOMEM, "out of memory")
+                    : swb_ctx_reply(ctx, s->data, s->len);
+    if (s->data != s->small)
+        free(s->data);
+    return rc;
 }
 
 /* Answer the current task with {key: v}. */

@@ -87,7 +87,8 @@ typedef struct {
                                         is there when one ends and microsecond tasks travel in
                                         batches. 1: none waits at a worker, so the least-loaded
                                         choice and priorities apply to every task exactly */
-    uint32_t max_tasks;              /* tasks known to the broker at once; default 100000 */
+    uint32_t max_tasks;              /* tasks known to the broker at once; default 100000,
+                                        at most 2^30 */
     uint32_t no_worker_grace_ms;     /* how long tasks of a service without workers wait for one
                                         to come (back); default 5000 */
     uint32_t hung_grace_ms;          /* a worker still running a task this long after its

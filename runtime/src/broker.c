@@ -163,7 +163,10 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
                             .max_attempts = o.max_attempts ? o.max_attempts : 3,
                             .window = o.worker_window ? o.worker_window : 64,
                             .max_services = 1024,
-                            .max_tasks = o.max_tasks ? o.max_tasks : 100000,
+                            /* 2^30 at most: the task tables double up to twice this */
+                            .max_tasks = !o.max_tasks             ? 100000
+                                         : o.max_tasks > 1u << 30 ? 1u << 30
+                                                                  : o.max_tasks,
                             .no_worker_grace = o.no_worker_grace_ms ? o.no_worker_grace_ms : 5000,
                             .hung_grace = o.hung_grace_ms ? o.hung_grace_ms : 1000};
     if ((rc = dispatch_new(&b->disp, b, &dopt)) != SWB_OK)

@@ -379,7 +379,7 @@ uint32_t dispatch_worker_window(const dispatch_t *d, const reg_peer_t *w)
 static void worker_changed(dispatch_t *d, reg_peer_t *w)
 {
     int eligible = w->used && !w->draining && !w->blocked &&
-                   w->inflight < w->capacity * dispatch_worker_window(d, w);
+                   w->inflight < (uint64_t)w->capacity * dispatch_worker_window(d, w);
     for (int i = 0; i < (int)w->n_services; i++) {
         service_t *s = w->svc[i];
         if (!s)
@@ -575,17 +575,21 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_ms
         return;
     }
     service_t *s = t->svc;
-    /* Kept busy since its last answer (more tasks than slots): the gap is its time per task. */
+    /* If every slot stayed busy since its last answer, the gap is its time per task (per slot:
+     * times capacity); after an idle spell the gap would count the idleness, so it is not a
+     * sample. */
     int64_t now_us = d->b->now_us;
-    if (w->inflight > w->capacity && w->last_done_us) {
+    if (w->busy_since_done && w->capacity) {
         int64_t gap = now_us - w->last_done_us;
-        uint64_t sample = (uint64_t)(gap > 0 ? gap : 0) * 1000u * w->capacity;
+        gap = gap < 0 ? 0 : gap > 60000000 ? 60000000 : gap; /* a minute at most, in µs */
+        uint64_t sample = (uint64_t)gap * 1000u * w->capacity;
         if (sample > 60000000000ull)
             sample = 60000000000ull;
         w->task_ns = w->task_ns ? w->task_ns - w->task_ns / 8 + sample / 8 : sample + 1;
     }
     w->last_done_us = now_us;
     unlink_task(t);
+    w->busy_since_done = w->inflight >= w->capacity;
     w->done++;
     worker_changed(d, w);
     if (t->finished) {

@@ -38,6 +38,7 @@ typedef struct {
     uint32_t inflight;
     uint64_t done, last_pick;
     int64_t last_done_us; /* when its last answer came */
+    int busy_since_done;  /* every slot has stayed busy since then (so the gap is task time) */
     uint64_t task_ns;     /* time per task per slot while it was kept busy (moving average) */
     struct task *tasks;
     struct service *svc[SWB_MAX_SERVICES];

@@ -355,6 +355,19 @@ static void test_window_of_slow_tasks_is_two(void **state)
     swb_msg_close(&r);
 }
 
+static void sum_burst(harness_t *h, int n)
+{
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 2, "b", 3);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(swb_submit(h->parent, "sum", body, len, NULL, NULL), SWB_OK);
+    free(body);
+    swb_msg_t r = {0};
+    for (int i = 0; i < n; i++)
+        assert_int_equal(swb_wait_any(h->parent, &r, 10000), SWB_OK);
+    swb_msg_close(&r);
+}
+
 /* Tasks of microseconds widen the window past its first four, so they reach the worker in
  * batches; it never passes the broker's worker_window. */
 static void test_window_of_fast_tasks_grows(void **state)
@@ -362,16 +375,20 @@ static void test_window_of_fast_tasks_grows(void **state)
     harness_t *h = *state;
     swb_child_t c;
     spawn(h, "sum", "quick", SWB_CHILD_THREAD, 1, &c);
-    size_t len;
-    void *body = pack_map_int2(&len, "a", 2, "b", 3);
-    enum { N = 3000 };
-    for (int i = 0; i < N; i++)
-        assert_int_equal(swb_submit(h->parent, "sum", body, len, NULL, NULL), SWB_OK);
-    free(body);
-    swb_msg_t r = {0};
-    for (int i = 0; i < N; i++)
-        assert_int_equal(swb_wait_any(h->parent, &r, 10000), SWB_OK);
-    swb_msg_close(&r);
+    sum_burst(h, 3000);
+    assert_in_range(worker_stat(h, c.name, "window"), 5, 64);
+}
+
+/* Time a worker spends idle is not time per task: after a pause, a short burst of fast tasks
+ * still finds the window wide. */
+static void test_window_survives_an_idle_spell(void **state)
+{
+    harness_t *h = *state;
+    swb_child_t c;
+    spawn(h, "sum", "bursty", SWB_CHILD_THREAD, 1, &c);
+    sum_burst(h, 500);
+    usleep(300 * 1000);
+    sum_burst(h, 20);
     assert_in_range(worker_stat(h, c.name, "window"), 5, 64);
 }
 
@@ -474,6 +491,7 @@ static const struct CMUnitTest tests[] = {
     SWB_IT(test_callbacks_get_results_and_outstanding_counts_tasks),
     SWB_IT(test_window_of_slow_tasks_is_two),
     SWB_IT(test_window_of_fast_tasks_grows),
+    SWB_IT(test_window_survives_an_idle_spell),
 };
 
 SWB_TEST_MAIN(tests)
