@@ -123,6 +123,10 @@ void swb_broker_destroy(swb_broker_t **self_p);
 const char *swb_broker_inproc(const swb_broker_t *b);
 /* The first bound endpoint that other processes can reach (ipc or tcp), or NULL. */
 const char *swb_broker_endpoint(const swb_broker_t *b);
+/* The i-th endpoint the broker is bound to, in bind order (its private inproc one, then the
+ * private ipc or default one if any, then opts.endpoints), with a tcp wildcard port resolved
+ * ("tcp://127.0.0.1:*" becomes "tcp://127.0.0.1:40123"); NULL past the last. */
+const char *swb_broker_bound(const swb_broker_t *b, size_t i);
 /* The ZeroMQ context (void * so this header needs no zmq.h); inproc peers must use it. */
 void *swb_broker_zmq_ctx(swb_broker_t *b);
 

@@ -64,6 +64,18 @@ static int bind_endpoint(swb_broker_t *b, const char *ep)
         swb_log(SWB_LOG_ERROR, "bind %s: %s", ep, zmq_strerror(errno));
         return SWB_E_SYS;
     }
+    if (strncmp(ep, "tcp://", 6) == 0) {
+        /* Keep the endpoint as bound: a wildcard port ("tcp://host:*") becomes the real one,
+         * which is what children and swb_broker_endpoint must give to connect to. */
+        char last[512];
+        size_t sz = sizeof last;
+        char *bound =
+            zmq_getsockopt(b->router, ZMQ_LAST_ENDPOINT, last, &sz) == 0 ? strdup(last) : NULL;
+        if (bound) {
+            free(b->endpoints[i]);
+            b->endpoints[i] = bound;
+        }
+    }
     if (!b->public_ep && strncmp(ep, "inproc://", 9) != 0)
         b->public_ep = b->endpoints[i];
     return SWB_OK;
@@ -495,6 +507,11 @@ void swb_broker_destroy(swb_broker_t **self_p)
 const char *swb_broker_inproc(const swb_broker_t *b)
 {
     return b ? b->inproc : NULL;
+}
+
+const char *swb_broker_bound(const swb_broker_t *b, size_t i)
+{
+    return b && i < b->n_endpoints ? b->endpoints[i] : NULL;
 }
 
 const char *swb_broker_endpoint(const swb_broker_t *b)

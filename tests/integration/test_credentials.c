@@ -89,14 +89,22 @@ static void test_a_worker_over_tcp_is_remote_whatever_it_claims(void **state)
     assert_non_null(h);
     *state = h;
     assert_int_equal(harness_dir(h), 0);
-    /* A fixed loopback port: this is the only test that binds tcp. */
-    const char *both[] = {h->endpoint, "tcp://127.0.0.1:57331"};
+    /* Any free loopback port: the broker reports the one it got. */
+    const char *both[] = {h->endpoint, "tcp://127.0.0.1:*"};
     swb_broker_opts_t o = {.endpoints = both, .n_endpoints = 2, .heartbeat_ivl_ms = 200};
     assert_int_equal(swb_broker_new(&h->broker, &o), SWB_OK);
     assert_int_equal(swb_broker_start(h->broker), SWB_OK);
     h->parent = harness_client(h, "test-parent");
     assert_non_null(h->parent);
-    void *ctx = NULL, *sock = raw_dealer(&ctx, "tcp://127.0.0.1:57331");
+    /* Bound in order: the private inproc endpoint, then the two given. */
+    assert_string_equal(swb_broker_bound(h->broker, 0), swb_broker_inproc(h->broker));
+    assert_string_equal(swb_broker_bound(h->broker, 1), h->endpoint);
+    const char *tcp = swb_broker_bound(h->broker, 2);
+    assert_non_null(tcp);
+    assert_null(strchr(tcp, '*')); /* the port the broker got */
+    assert_true(strncmp(tcp, "tcp://127.0.0.1:", 16) == 0);
+    assert_null(swb_broker_bound(h->broker, 3));
+    void *ctx = NULL, *sock = raw_dealer(&ctx, tcp);
     assert_non_null(sock);
     assert_int_equal(hello(sock, "far", SWB_KIND_THREAD, (uint32_t)getpid()), SWB_CMD_WELCOME);
     int64_t pid = -1;
