@@ -114,6 +114,39 @@ static void test_a_worker_over_tcp_is_remote_whatever_it_claims(void **state)
     raw_close(&ctx, &sock);
 }
 
+/* Bound to "tcp://127.0.0.1:*" alone, the broker hands its process children the port it
+ * got, so they join and serve. */
+static void test_process_children_join_a_wildcard_tcp_port(void **state)
+{
+    harness_t *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    *state = h;
+    assert_int_equal(harness_dir(h), 0);
+    const char *tcp[] = {"tcp://127.0.0.1:*"};
+    swb_broker_opts_t o = {.endpoints = tcp, .n_endpoints = 1, .no_default = 1};
+    assert_int_equal(swb_broker_new(&h->broker, &o), SWB_OK);
+    assert_int_equal(swb_broker_start(h->broker), SWB_OK);
+    const char *ep = swb_broker_endpoint(h->broker);
+    assert_non_null(ep);
+    assert_null(strchr(ep, '*'));
+    swb_peer_opts_t po = {.broker = h->broker, .name = "test-parent"};
+    assert_int_equal(swb_peer_new(&h->parent, &po), SWB_OK);
+    swb_spawn_opts_t so = {.plugin = "sum", .mode = SWB_CHILD_PROCESS, .count = 1};
+    swb_child_t c;
+    size_t n = 0;
+    assert_int_equal(swb_spawn(h->parent, &so, &c, 1, &n), SWB_OK);
+    assert_int_equal(n, 1);
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 20, "b", 22);
+    swb_msg_t r = {0};
+    assert_int_equal(swb_call(h->parent, "sum", body, len, 10000, &r), SWB_OK);
+    int64_t sum = 0;
+    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &sum), 0);
+    assert_int_equal(sum, 42);
+    swb_msg_close(&r);
+    free(body);
+}
+
 static int no_setup(void **state)
 {
     *state = NULL;
@@ -123,6 +156,8 @@ static int no_setup(void **state)
 static const struct CMUnitTest tests[] = {
     SWB_IT(test_ipc_peer_pid_comes_from_the_socket_not_the_claim),
     cmocka_unit_test_setup_teardown(test_a_worker_over_tcp_is_remote_whatever_it_claims, no_setup,
+                                    harness_teardown),
+    cmocka_unit_test_setup_teardown(test_process_children_join_a_wildcard_tcp_port, no_setup,
                                     harness_teardown),
 };
 
