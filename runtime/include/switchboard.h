@@ -85,8 +85,11 @@ typedef struct {
                                         adapts: about 1 ms of the worker's measured time per
                                         task, at least 2 (4 until measured), so the next task
                                         is there when one ends and microsecond tasks travel in
-                                        batches. 1: none waits at a worker, so the least-loaded
-                                        choice and priorities apply to every task exactly */
+                                        batches. A task far slower than its worker's usual
+                                        holds up those already waiting behind it (up to
+                                        window - 1): for such mixes set it lower. 1: none
+                                        waits at a worker, so the least-loaded choice and
+                                        priorities apply to every task exactly */
     uint32_t max_tasks;              /* tasks known to the broker at once; default 100000,
                                         at most 2^30 */
     uint32_t no_worker_grace_ms;     /* how long tasks of a service without workers wait for one
