@@ -6,7 +6,8 @@
  * are already there when one ends) or waits in the service's bounded queue. The window adapts
  * to the worker: enough tasks to cover WINDOW_BUDGET_US of its measured time per task, at least
  * two (one running, one ready) and at most the broker's worker_window. Tasks of microseconds
- * then travel in batches, and a task of a second never waits behind more than one other. Its body
+ * then travel in batches, and a task of a second never waits behind more than one other (but
+ * an outlier far slower than its worker's usual holds up whatever waits behind it). Its body
  * frame stays with the task until the end, so a task whose worker dies can be sent again
  * (at-least-once, up to max_attempts); each worker gets a reference-counted copy, never a byte
  * copy. A task whose client already has its answer (deadline, cancel) stays known until its worker
