@@ -106,32 +106,30 @@ static inline int pu_pack_str(msgpack_packer *pk, const char *s)
     return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? SWB_E_NOMEM : 0;
 }
 
-/* Pack the one-entry map {key: v}. */
-static inline int pu_pack_kv_i64(pu_out_t *o, const char *key, int64_t v)
+/* Pack the one-entry map {key: v}, into a pu_out_t's .pk or a pu_small_t's packer. */
+static inline int pu_pack_kv_i64(msgpack_packer *pk, const char *key, int64_t v)
 {
-    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) || msgpack_pack_int64(&o->pk, v)
+    return msgpack_pack_map(pk, 1) || pu_pack_str(pk, key) || msgpack_pack_int64(pk, v)
                ? SWB_E_NOMEM
                : 0;
 }
 
-static inline int pu_pack_kv_u64(pu_out_t *o, const char *key, uint64_t v)
+static inline int pu_pack_kv_u64(msgpack_packer *pk, const char *key, uint64_t v)
 {
-    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) || msgpack_pack_uint64(&o->pk, v)
+    return msgpack_pack_map(pk, 1) || pu_pack_str(pk, key) || msgpack_pack_uint64(pk, v)
                ? SWB_E_NOMEM
                : 0;
 }
 
-static inline int pu_pack_kv_str(pu_out_t *o, const char *key, const char *v)
+static inline int pu_pack_kv_str(msgpack_packer *pk, const char *key, const char *v)
 {
-    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) || pu_pack_str(&o->pk, v)
-               ? SWB_E_NOMEM
-               : 0;
+    return msgpack_pack_map(pk, 1) || pu_pack_str(pk, key) || pu_pack_str(pk, v) ? SWB_E_NOMEM : 0;
 }
 
-static inline int pu_pack_kv_bool(pu_out_t *o, const char *key, int v)
+static inline int pu_pack_kv_bool(msgpack_packer *pk, const char *key, int v)
 {
-    return msgpack_pack_map(&o->pk, 1) || pu_pack_str(&o->pk, key) ||
-                   (v ? msgpack_pack_true(&o->pk) : msgpack_pack_false(&o->pk))
+    return msgpack_pack_map(pk, 1) || pu_pack_str(pk, key) ||
+                   (v ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
                ? SWB_E_NOMEM
                : 0;
 }
@@ -186,8 +184,7 @@ static inline int pu_reply_i64(swb_ctx_t *ctx, const char *key, int64_t v)
     pu_small_t s;
     msgpack_packer pk;
     pu_small_init(&s, &pk);
-    int failed = msgpack_pack_map(&pk, 1) || pu_pack_str(&pk, key) || msgpack_pack_int64(&pk, v);
-    return pu_small_reply(ctx, failed, &s);
+    return pu_small_reply(ctx, pu_pack_kv_i64(&pk, key, v), &s);
 }
 
 static inline int pu_reply_u64(swb_ctx_t *ctx, const char *key, uint64_t v)
@@ -195,8 +192,7 @@ static inline int pu_reply_u64(swb_ctx_t *ctx, const char *key, uint64_t v)
     pu_small_t s;
     msgpack_packer pk;
     pu_small_init(&s, &pk);
-    int failed = msgpack_pack_map(&pk, 1) || pu_pack_str(&pk, key) || msgpack_pack_uint64(&pk, v);
-    return pu_small_reply(ctx, failed, &s);
+    return pu_small_reply(ctx, pu_pack_kv_u64(&pk, key, v), &s);
 }
 
 static inline int pu_reply_bool(swb_ctx_t *ctx, const char *key, int v)
@@ -204,9 +200,7 @@ static inline int pu_reply_bool(swb_ctx_t *ctx, const char *key, int v)
     pu_small_t s;
     msgpack_packer pk;
     pu_small_init(&s, &pk);
-    int failed = msgpack_pack_map(&pk, 1) || pu_pack_str(&pk, key) ||
-                 (v ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
-    return pu_small_reply(ctx, failed, &s);
+    return pu_small_reply(ctx, pu_pack_kv_bool(&pk, key, v), &s);
 }
 
 /* Messages have no failure channel, so a plugin answers a bad message with {"error": text}
@@ -215,7 +209,7 @@ static inline int pu_send_error(swb_ctx_t *ctx, const char *to, const char *text
 {
     pu_out_t o;
     pu_out_init(&o);
-    int rc = pu_pack_kv_str(&o, "error", text);
+    int rc = pu_pack_kv_str(&o.pk, "error", text);
     if (!rc)
         rc = swb_ctx_send(ctx, to, o.sb.data, o.sb.size);
     pu_out_destroy(&o);

@@ -21,7 +21,7 @@ static int work_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 
     pu_out_t o;
     pu_out_init(&o);
-    int rc = pu_pack_kv_str(&o, "worker", swb_ctx_name(ctx));
+    int rc = pu_pack_kv_str(&o.pk, "worker", swb_ctx_name(ctx));
     rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
     pu_out_destroy(&o);
     return rc;

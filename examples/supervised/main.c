@@ -76,7 +76,7 @@ static void *load(void *arg)
         while (sent < TASKS && sent - done < 16) {
             pu_out_t o;
             pu_out_init(&o);
-            pu_pack_kv_i64(&o, "n", sent);
+            pu_pack_kv_i64(&o.pk, "n", sent);
             if (swb_submit(c, "work", o.sb.data, o.sb.size, NULL, NULL) == SWB_OK)
                 sent++;
             pu_out_destroy(&o);

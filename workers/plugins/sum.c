@@ -68,7 +68,7 @@ static void sum_message(swb_ctx_t *ctx, void *state, const char *from, const voi
     if (rc == 0) {
         pu_out_t o;
         pu_out_init(&o);
-        rc = pu_pack_kv_i64(&o, "sum", sum);
+        rc = pu_pack_kv_i64(&o.pk, "sum", sum);
         if (!rc)
             rc = swb_ctx_send(ctx, from, o.sb.data, o.sb.size);
         pu_out_destroy(&o);
