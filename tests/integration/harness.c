@@ -442,6 +442,20 @@ void harness_collect(run_t *r, int pid, int out_fd, int err_fd, int timeout_ms)
         r->status = WEXITSTATUS(status);
 }
 
+void harness_call_sum_ok(swb_peer_t *p, int timeout_ms)
+{
+    size_t len;
+    void *body = pack_map_int2(&len, "a", 20, "b", 22);
+    swb_msg_t r = {0};
+    int rc = swb_call(p, "sum", body, len, timeout_ms, &r);
+    free(body);
+    assert_int_equal(rc, SWB_OK);
+    int64_t v = 0;
+    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &v), 0);
+    assert_int_equal(v, 42);
+    swb_msg_close(&r);
+}
+
 void assert_has(const char *text, const char *want)
 {
     if (!strstr(text, want))

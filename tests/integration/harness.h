@@ -109,4 +109,8 @@ void harness_collect(run_t *r, int pid, int out_fd, int err_fd, int timeout_ms);
 /* Fail the test, showing the text, when `want` is not in it. */
 void assert_has(const char *text, const char *want);
 
+/* Call the sum service with {a: 20, b: 22} through p and fail the test unless it answers
+ * {sum: 42} within timeout_ms. */
+void harness_call_sum_ok(swb_peer_t *p, int timeout_ms);
+
 #endif

@@ -565,16 +565,7 @@ static void test_sighup_reloads_the_daemons_workers(void **state)
     assert_int_equal(kill(c->daemon, SIGHUP), 0);
     wait_workers(c, "sum", 2, &old, &s);
     assert_true(wait_until(all_gone, &old, WAIT_MS));
-    size_t len;
-    void *body = pack_map_int2(&len, "a", 20, "b", 22);
-    swb_msg_t r = {0};
-    int rc = swb_call(c->client, "sum", body, len, 5000, &r);
-    free(body);
-    assert_int_equal(rc, SWB_OK);
-    int64_t v = 0;
-    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &v), 0);
-    assert_int_equal(v, 42);
-    swb_msg_close(&r);
+    harness_call_sum_ok(c->client, 5000);
 }
 
 static void test_worker_started_by_hand_joins_and_serves(void **state)

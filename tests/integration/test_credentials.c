@@ -136,15 +136,7 @@ static void test_process_children_join_a_wildcard_tcp_port(void **state)
     size_t n = 0;
     assert_int_equal(swb_spawn(h->parent, &so, &c, 1, &n), SWB_OK);
     assert_int_equal(n, 1);
-    size_t len;
-    void *body = pack_map_int2(&len, "a", 20, "b", 22);
-    swb_msg_t r = {0};
-    assert_int_equal(swb_call(h->parent, "sum", body, len, 10000, &r), SWB_OK);
-    int64_t sum = 0;
-    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &sum), 0);
-    assert_int_equal(sum, 42);
-    swb_msg_close(&r);
-    free(body);
+    harness_call_sum_ok(h->parent, 10000);
 }
 
 static int no_setup(void **state)

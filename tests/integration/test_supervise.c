@@ -70,19 +70,6 @@ static swb_child_t spawn1(harness_t *h, const char *plugin, const swb_spawn_opts
     return c;
 }
 
-static void call_sum_ok(swb_peer_t *p)
-{
-    size_t len;
-    void *body = pack_map_int2(&len, "a", 20, "b", 22);
-    swb_msg_t r = {0};
-    assert_int_equal(swb_call(p, "sum", body, len, 5000, &r), SWB_OK);
-    int64_t v = 0;
-    assert_int_equal(unpack_map_int(r.body, r.len, "sum", &v), 0);
-    assert_int_equal(v, 42);
-    swb_msg_close(&r);
-    free(body);
-}
-
 static void test_killed_worker_is_restarted_and_serves_again(void **state)
 {
     harness_t *h = *state;
@@ -97,7 +84,7 @@ static void test_killed_worker_is_restarted_and_serves_again(void **state)
     assert_int_not_equal(m.pid, c.pid); /* a new process under the same name */
     assert_true(pid_alive(m.pid));
     swb_msg_close(&m);
-    call_sum_ok(h->parent);
+    harness_call_sum_ok(h->parent, 5000);
 }
 
 static void test_crash_loop_is_given_up_after_the_intensity_limit(void **state)
@@ -369,7 +356,7 @@ static void test_reload_under_load_fails_no_task(void **state)
     /* The old workers are gone, replaced by new ones. */
     for (int i = 0; i < 2; i++)
         assert_false(pid_alive(kids[i].pid));
-    call_sum_ok(h->parent);
+    harness_call_sum_ok(h->parent, 5000);
 }
 
 static void copy_file(const char *from, const char *to)
