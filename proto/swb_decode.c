@@ -127,14 +127,9 @@ static int read_preamble(swbi_mp_t *c, uint32_t n, swb_header_t *h)
     return SWB_OK;
 }
 
-int swb_header_decode(const void *buf, size_t len, swb_header_t *h)
+/* The map at the start of [buf, buf+len): its fields into *h, its length into *used. */
+static int decode_map(const void *buf, size_t len, swb_header_t *h, size_t *used)
 {
-    swbi_header_clear(h);
-    if (len == 0 || buf == NULL)
-        return SWB_E_TRUNCATED;
-    if (len > SWB_MAX_HEADER)
-        return SWB_E_TOO_LARGE;
-
     swbi_mp_t c = {(const uint8_t *)buf, (const uint8_t *)buf + len};
     uint32_t n;
     int rc = swbi_mp_read_map(&c, &n);
@@ -165,7 +160,42 @@ int swb_header_decode(const void *buf, size_t len, swb_header_t *h)
         if ((rc = swbi_mp_skip(&c)) != SWB_OK)
             return rc;
     }
-    if (c.p != c.end)
+    *used = (size_t)(c.p - (const uint8_t *)buf);
+    return SWB_OK;
+}
+
+int swb_header_decode(const void *buf, size_t len, swb_header_t *h)
+{
+    swbi_header_clear(h);
+    if (len == 0 || buf == NULL)
+        return SWB_E_TRUNCATED;
+    if (len > SWB_MAX_HEADER)
+        return SWB_E_TOO_LARGE;
+    size_t used = 0;
+    int rc = decode_map(buf, len, h, &used);
+    if (rc != SWB_OK)
+        return rc;
+    if (used != len)
         return SWB_E_TRAILING;
     return swbi_header_check_required(h);
+}
+
+int swb_header_decode_prefix(const void *buf, size_t len, swb_header_t *h, size_t *hlen)
+{
+    swbi_header_clear(h);
+    *hlen = 0;
+    if (len == 0 || buf == NULL)
+        return SWB_E_TRUNCATED;
+    /* The map must end within SWB_MAX_HEADER bytes: one that runs past them is too large,
+     * whatever the frame holds after. */
+    size_t used = 0;
+    int rc = decode_map(buf, len > SWB_MAX_HEADER ? SWB_MAX_HEADER : len, h, &used);
+    if (rc == SWB_E_TRUNCATED && len > SWB_MAX_HEADER)
+        return SWB_E_TOO_LARGE;
+    if (rc != SWB_OK)
+        return rc;
+    if ((rc = swbi_header_check_required(h)) != SWB_OK)
+        return rc;
+    *hlen = used;
+    return SWB_OK;
 }

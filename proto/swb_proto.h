@@ -168,6 +168,14 @@ typedef struct {
 int swb_header_decode(const void *buf, size_t len, swb_header_t *h);
 
 /*
+ * The same for a header followed by other bytes in its buffer (a body sent inline, in the
+ * header's frame): decodes the map at the start of `buf` and stores its length in `*hlen`;
+ * whatever follows it is not looked at. The map itself must fit in SWB_MAX_HEADER bytes
+ * (SWB_E_TOO_LARGE otherwise). `*hlen` is 0 on error.
+ */
+int swb_header_decode_prefix(const void *buf, size_t len, swb_header_t *h, size_t *hlen);
+
+/*
  * Encode `*h` (version and cmd always; other fields where their present bit is set) into
  * `buf` of `cap` bytes; the length written goes to `*out_len`. Checks the same rules as the
  * decoder (required fields, sizes), so what it writes always decodes. Returns SWB_OK,

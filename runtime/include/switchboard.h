@@ -70,7 +70,7 @@ typedef struct {
                                         embedded broker; implies no_default */
     uint32_t heartbeat_ivl_ms;       /* default 1000 */
     uint32_t heartbeat_liveness;     /* missed beats before a peer is dead; default 3 */
-    uint32_t max_msg_size;           /* bytes per frame; default 16 MiB */
+    uint32_t max_msg_size;           /* bytes per frame; default 16 MiB, at least 5 KiB */
     uint32_t max_peers;              /* default 4096 */
     uint32_t peer_hwm;               /* messages queued to one peer before it counts as slow;
                                         default 10000 */

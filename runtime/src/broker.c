@@ -100,6 +100,8 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
     b->hb_ivl_ms = o.heartbeat_ivl_ms ? o.heartbeat_ivl_ms : 1000;
     b->hb_liveness = o.heartbeat_liveness ? o.heartbeat_liveness : 3;
     b->max_msg = o.max_msg_size ? o.max_msg_size : 16u << 20;
+    if (b->max_msg < SWB_MAX_HEADER + SWBI_INLINE_MAX) /* a header with a small inline body */
+        b->max_msg = SWB_MAX_HEADER + SWBI_INLINE_MAX;
     b->max_peers = o.max_peers ? o.max_peers : 4096;
     b->peer_hwm = o.peer_hwm ? o.peer_hwm : 10000;
     b->started_ms = b->now_ms = swbi_now_ms();
@@ -252,11 +254,11 @@ static int recv_one(swb_broker_t *b, int wait)
     zmq_msg_init(&hdr);
     zmq_msg_init(&body);
     swbi_rid_t r = {zmq_msg_data(&rid), zmq_msg_size(&rid)};
-    int has_body = 0;
+    int has_frame = 0;
     int ok = zmq_msg_more(&rid) && zmq_msg_recv(&hdr, b->router, ZMQ_DONTWAIT) >= 0;
     if (ok && zmq_msg_more(&hdr)) {
         ok = zmq_msg_recv(&body, b->router, ZMQ_DONTWAIT) >= 0;
-        has_body = ok;
+        has_frame = ok;
         if (ok && zmq_msg_more(&body)) {
             swbi_drain(b->router);
             ok = 0;
@@ -267,14 +269,15 @@ static int recv_one(swb_broker_t *b, int wait)
         broker_error(b, &r, SWB_E_MALFORMED, "expected [header] or [header][body]", 0, NULL);
     } else {
         swb_header_t h;
-        int rc = swb_header_decode(zmq_msg_data(&hdr), zmq_msg_size(&hdr), &h);
+        swbi_body_t bv;
+        int rc = swbi_decode_msg(&hdr, has_frame ? &body : NULL, &h, &bv);
         if (rc != SWB_OK) {
             b->n.malformed++;
             broker_error(b, &r, rc, swb_strerror(rc), 0, NULL);
         } else {
             if (h.cmd == SWB_CMD_HELLO)
                 peer_credentials(b, &hdr);
-            broker_handle(b, &r, &h, &body, has_body);
+            broker_handle(b, &r, &h, bv.msg ? &bv : NULL);
         }
     }
     zmq_msg_close(&body);

@@ -67,9 +67,10 @@ struct swb_broker {
     broker_counters_t n;
 };
 
-/* Handle one message: rid, decoded header, body (moved from when used; closed by caller). */
-void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
-                   int has_body);
+/* Handle one message: rid, decoded header, body (NULL when none; borrowed: the caller closes
+ * its frames, and whatever keeps the body takes a reference). */
+void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h,
+                   const swbi_body_t *body);
 /* Reply ERROR to a routing id. */
 void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text, uint64_t id,
                   const char *target);
@@ -78,7 +79,7 @@ void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event);
 /* Heartbeats out, dead peers out. */
 void broker_heartbeat(swb_broker_t *b);
 /* Send a message to a registered peer (errors counted on the peer). */
-void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, zmq_msg_t *body);
+void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, const swbi_body_t *body);
 /* RESULT (code 0) with a body to a peer. */
 void broker_reply(swb_broker_t *b, reg_peer_t *to, uint64_t id, const void *body, size_t len);
 /* EVENT to a parent (by name; nothing when it is not connected). */

@@ -1,10 +1,11 @@
 /*
  * broker_route.c - what the broker does with each command.
  *
- * Bodies are never decoded or copied: the inbound body frame is handed to zmq_msg_send for
- * the outbound message (zmq_msg_copy, a reference count, for each extra receiver of a group
- * or broadcast). Every request that cannot be served is answered with an ERROR naming the code,
- * the request id and the target, so nothing is dropped without the sender being told.
+ * Bodies are never decoded. One that came in a frame of its own goes on by reference (a
+ * reference count per receiver of a group or broadcast); a small one that came inline, in the
+ * header's frame, is copied into the new header's frame (frames.c). Every request that cannot be
+ * served is answered with an ERROR naming the code, the request id and the target, so nothing is
+ * dropped without the sender being told.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,7 +35,7 @@ void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *
         b->n.undeliverable++;
 }
 
-void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, zmq_msg_t *body)
+void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, const swbi_body_t *body)
 {
     swbi_rid_t r = {p->rid, p->rid_len};
     if (swbi_send(b->router, &r, h, body, ZMQ_DONTWAIT) == 0) {
@@ -182,9 +183,9 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     swb_log(SWB_LOG_DEBUG, "peer %s joined (kind %d, pid %d)", p->name, p->kind, p->pid);
 }
 
-/* Deliver `body` to `to`; on failure tell the sender. `body` is moved on success. */
+/* Deliver `body` to `to`; on failure tell the sender. */
 static int deliver(swb_broker_t *b, const swbi_rid_t *srid, reg_peer_t *from, reg_peer_t *to,
-                   const swb_header_t *d, zmq_msg_t *body, uint64_t id)
+                   const swb_header_t *d, const swbi_body_t *body, uint64_t id)
 {
     swbi_rid_t r = {to->rid, to->rid_len};
     if (swbi_send(b->router, &r, d, body, ZMQ_DONTWAIT) == 0) {
@@ -206,7 +207,7 @@ static int deliver(swb_broker_t *b, const swbi_rid_t *srid, reg_peer_t *from, re
 }
 
 static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, const swb_header_t *h,
-                    zmq_msg_t *body, int has_body)
+                    const swbi_body_t *body)
 {
     char target[SWB_MAX_NAME + 1] = "";
     if (SWB_HAS(h, SWB_F_TO))
@@ -220,8 +221,6 @@ static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
         SWB_SET(&d, SWB_F_ID);
         d.id = h->id;
     }
-    zmq_msg_t *bp = has_body ? body : NULL;
-
     if (h->to_kind == SWB_TO_PEER || h->to_kind == SWB_TO_PARENT) {
         if (h->to_kind == SWB_TO_PEER && strcmp(target, "parent") != 0) {
             reg_peer_t *to = registry_by_name(b->reg, target, strlen(target));
@@ -229,7 +228,7 @@ static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
                 broker_error(b, rid, SWB_E_UNKNOWN_PEER, "no peer with that name", h->id, target);
                 return;
             }
-            deliver(b, rid, from, to, &d, bp, h->id);
+            deliver(b, rid, from, to, &d, body, h->id);
             return;
         }
         if (!from->parent[0]) {
@@ -241,11 +240,11 @@ static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
             broker_error(b, rid, SWB_E_UNKNOWN_PEER, "parent is gone", h->id, from->parent);
             return;
         }
-        deliver(b, rid, from, to, &d, bp, h->id);
+        deliver(b, rid, from, to, &d, body, h->id);
         return;
     }
 
-    /* Group or all: every match but the sender, each with a reference to the same body. */
+    /* Group or all: every match but the sender, each sent the same borrowed body. */
     int group = h->to_kind == SWB_TO_GROUP;
     uint32_t matched = 0;
     for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
@@ -255,12 +254,7 @@ static void on_send(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from, co
         if (group && !registry_serves(p, target, strlen(target)))
             continue;
         matched++;
-        zmq_msg_t copy;
-        zmq_msg_init(&copy);
-        if (bp)
-            zmq_msg_copy(&copy, bp);
-        deliver(b, rid, from, p, &d, bp ? &copy : NULL, h->id);
-        zmq_msg_close(&copy);
+        deliver(b, rid, from, p, &d, body, h->id);
     }
     if (group && !matched)
         broker_error(b, rid, SWB_E_NO_SERVICE, "no peer serves that group", h->id, target);
@@ -299,8 +293,8 @@ static void on_bye(swb_broker_t *b, reg_peer_t *from)
     broker_drop_peer(b, from, 0);
 }
 
-void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body,
-                   int has_body)
+void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h,
+                   const swbi_body_t *body)
 {
     if (h->cmd == SWB_CMD_HELLO) {
         on_hello(b, rid, h);
@@ -320,7 +314,7 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     case SWB_CMD_HEARTBEAT:
         break;
     case SWB_CMD_SEND:
-        on_send(b, rid, from, h, body, has_body);
+        on_send(b, rid, from, h, body);
         break;
     case SWB_CMD_STATS:
         on_stats(b, rid, from, h);
@@ -338,10 +332,10 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
         broker_on_scale(b, rid, from, h);
         break;
     case SWB_CMD_TASK:
-        dispatch_task(b->disp, rid, from, h, body, has_body);
+        dispatch_task(b->disp, rid, from, h, body);
         break;
     case SWB_CMD_RESULT:
-        dispatch_result(b->disp, from, h, body, has_body);
+        dispatch_result(b->disp, from, h, body);
         break;
     case SWB_CMD_CANCEL:
         dispatch_cancel(b->disp, rid, from, h);

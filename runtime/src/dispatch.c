@@ -314,7 +314,8 @@ void dispatch_destroy(dispatch_t **self_p)
 
 /* ---- sending -------------------------------------------------------------------------- */
 
-static void send_result(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg_t *body)
+static void send_result(dispatch_t *d, task_t *t, int code, const char *text,
+                        const swbi_body_t *body)
 {
     swb_broker_t *b = d->b;
     reg_peer_t *c = registry_by_name(b->reg, t->client, strlen(t->client));
@@ -345,7 +346,7 @@ static void send_result(dispatch_t *d, task_t *t, int code, const char *text, zm
 }
 
 /* Give the client its one answer. The record lives on while a worker still owes a result. */
-static void finish(dispatch_t *d, task_t *t, int code, const char *text, zmq_msg_t *body)
+static void finish(dispatch_t *d, task_t *t, int code, const char *text, const swbi_body_t *body)
 {
     service_t *s = t->svc;
     send_result(d, t, code, text, body);
@@ -444,17 +445,10 @@ static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
         SWB_SET(&h, SWB_F_PRIORITY);
         h.priority = t->priority;
     }
-    zmq_msg_t copy;
-    zmq_msg_init(&copy);
-    zmq_msg_copy(&copy, &t->body); /* a reference, not a byte copy, for large bodies */
     swbi_rid_t r = {w->rid, w->rid_len};
-    if (swbi_send(b->router, &r, &h, &copy, ZMQ_DONTWAIT) != 0) {
-        int e = errno;
-        zmq_msg_close(&copy);
-        errno = e;
+    swbi_body_t body = {&t->body, t->body_off};
+    if (swbi_send(b->router, &r, &h, t->has_body ? &body : NULL, ZMQ_DONTWAIT) != 0)
         return -1;
-    }
-    zmq_msg_close(&copy);
     t->attempt++;
     w->last_pick = ++d->next_pick;
     w->last_sent_ms = b->now_ms;
@@ -512,7 +506,7 @@ static void reject(dispatch_t *d, reg_peer_t *client, uint64_t id, int code, con
 }
 
 void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, const swb_header_t *h,
-                   zmq_msg_t *body, int has_body)
+                   const swbi_body_t *body)
 {
     swb_broker_t *b = d->b;
     service_t *s = services_get(d->svcs, h->service.ptr, h->service.len, 0);
@@ -549,9 +543,11 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     t->submitted_us = b->now_us;
     t->seq = ++d->next_seq;
     t->qpos = -1;
+    /* A reference (or, for a small frame, a copy), never a move: an inline body shares its
+     * frame with the header that `h` still points into. */
     zmq_msg_init(&t->body);
-    if (has_body)
-        zmq_msg_move(&t->body, body);
+    t->has_body = body && zmq_msg_copy(&t->body, body->msg) == 0;
+    t->body_off = t->has_body ? (uint32_t)body->off : 0;
     task_insert(d, t);
     s->submitted++;
     if (t->deadline)
@@ -564,8 +560,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     (void)rid;
 }
 
-void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_msg_t *body,
-                     int has_body)
+void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, const swbi_body_t *body)
 {
     task_t *t = task_find(d, h->id);
     if (!t || t->worker != w || (SWB_HAS(h, SWB_F_ATTEMPT) && h->attempt != t->attempt)) {
@@ -601,7 +596,7 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, zmq_ms
         text[0] = '\0';
         if (SWB_HAS(h, SWB_F_TEXT))
             swbi_str_copy(text, sizeof text, h->text);
-        finish(d, t, h->code, text, has_body ? body : NULL);
+        finish(d, t, h->code, text, body);
     }
     pump(d, s);
     for (int i = 0; i < (int)w->n_services; i++)

@@ -28,9 +28,9 @@ int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o);
 void dispatch_destroy(dispatch_t **self_p);
 
 void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, const swb_header_t *h,
-                   zmq_msg_t *body, int has_body);
-void dispatch_result(dispatch_t *d, reg_peer_t *worker, const swb_header_t *h, zmq_msg_t *body,
-                     int has_body);
+                   const swbi_body_t *body);
+void dispatch_result(dispatch_t *d, reg_peer_t *worker, const swb_header_t *h,
+                     const swbi_body_t *body);
 void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
                      const swb_header_t *h);
 /* A worker said HELLO (joins its services) or reported a new load. */

@@ -42,7 +42,7 @@ static void forward_outbox(host_t *h)
     }
 }
 
-static work_t *work_from(host_t *h, const swb_msg_t *m, work_kind_t kind)
+static work_t *work_from(host_t *h, swb_msg_t *m, work_kind_t kind)
 {
     work_t *w = work_alloc(h);
     if (!w)
@@ -55,8 +55,11 @@ static work_t *work_from(host_t *h, const swb_msg_t *m, work_kind_t kind)
     memcpy(w->from, m->from, sizeof w->from);
     memcpy(w->service, m->service, sizeof w->service);
     zmq_msg_init(&w->body);
-    if (m->_has_frame)
+    w->body_off = 0;
+    if (m->_has_frame) {
+        w->body_off = (uint32_t)peeri_body_off(m);
         zmq_msg_move(&w->body, (zmq_msg_t *)m->_frame);
+    }
     return w;
 }
 

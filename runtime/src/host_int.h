@@ -18,9 +18,20 @@ typedef struct work {
     uint32_t attempt, deadline_ms;
     char from[SWB_MAX_NAME + 1];
     char service[SWB_MAX_NAME + 1];
-    zmq_msg_t body;
+    zmq_msg_t body;    /* the frame that holds the body, */
+    uint32_t body_off; /* which starts here in it (past the header when it came inline) */
     struct work *next;
 } work_t;
+
+static inline const void *work_body(work_t *w)
+{
+    return (const char *)zmq_msg_data(&w->body) + w->body_off;
+}
+
+static inline size_t work_len(work_t *w)
+{
+    return zmq_msg_size(&w->body) - w->body_off;
+}
 
 typedef struct host host_t;
 

@@ -34,19 +34,25 @@ void swb_msg_close(swb_msg_t *m)
     }
 }
 
-/* Move a message (its frame must be moved with zmq_msg_move, not memcpy). */
+size_t peeri_body_off(swb_msg_t *m)
+{
+    return (size_t)((const char *)m->body - (const char *)zmq_msg_data((zmq_msg_t *)m->_frame));
+}
+
+/* Move a message (its frame must be moved with zmq_msg_move, not memcpy: a small frame keeps
+ * its bytes inside the zmq_msg_t, so the body moves with it). */
 static void msg_move(swb_msg_t *dst, swb_msg_t *src)
 {
     memcpy(dst, src, offsetof(swb_msg_t, _frame));
     dst->_has_frame = 0;
     if (src->_has_frame) {
+        size_t off = peeri_body_off(src);
         zmq_msg_init((zmq_msg_t *)dst->_frame);
         zmq_msg_move((zmq_msg_t *)dst->_frame, (zmq_msg_t *)src->_frame);
         zmq_msg_close((zmq_msg_t *)src->_frame);
         src->_has_frame = 0;
         dst->_has_frame = 1;
-        dst->body = zmq_msg_data((zmq_msg_t *)dst->_frame);
-        dst->len = zmq_msg_size((zmq_msg_t *)dst->_frame);
+        dst->body = (const char *)zmq_msg_data((zmq_msg_t *)dst->_frame) + off;
     }
     src->body = NULL;
     src->len = 0;
@@ -109,7 +115,7 @@ static int send_hello(swb_peer_t *p, uint64_t id)
 }
 
 /* Fill m from a decoded header (strings copied) and take the body frame. */
-static void fill_msg(swb_msg_t *m, const swb_header_t *h, zmq_msg_t *body, int has_body)
+static void fill_msg(swb_msg_t *m, const swb_header_t *h, const swbi_body_t *body)
 {
     /* Field by field: clearing the whole struct (half a KiB of names) cost more than the rest
      * of this function, on every message. Absent strings are "" (the copy of a zero-length). */
@@ -154,12 +160,13 @@ static void fill_msg(swb_msg_t *m, const swb_header_t *h, zmq_msg_t *body, int h
         m->type = SWB_MSG_BYE;
         break;
     }
-    if (has_body) {
+    if (body) {
+        /* Last: `h` points into the header's frame, which may be the one moved here. */
         zmq_msg_init((zmq_msg_t *)m->_frame);
-        zmq_msg_move((zmq_msg_t *)m->_frame, body);
+        zmq_msg_move((zmq_msg_t *)m->_frame, body->msg);
         m->_has_frame = 1;
-        m->body = zmq_msg_data((zmq_msg_t *)m->_frame);
-        m->len = zmq_msg_size((zmq_msg_t *)m->_frame);
+        m->body = (const char *)zmq_msg_data((zmq_msg_t *)m->_frame) + body->off;
+        m->len = zmq_msg_size((zmq_msg_t *)m->_frame) - body->off;
     }
 }
 
@@ -183,15 +190,17 @@ static int read_one(swb_peer_t *p, swb_msg_t *m, int wait_ms)
     }
     SWBI_RECEIVED();
     zmq_msg_init(&body);
-    int has_body = 0;
+    int has_frame = 0;
     if (zmq_msg_more(&hdr)) {
-        has_body = zmq_msg_recv(&body, p->sock, ZMQ_DONTWAIT) >= 0;
-        if (has_body && zmq_msg_more(&body))
+        has_frame = zmq_msg_recv(&body, p->sock, ZMQ_DONTWAIT) >= 0;
+        if (has_frame && zmq_msg_more(&body))
             swbi_drain(p->sock);
     }
     p->last_seen_ms = swbi_now_ms();
     swb_header_t h;
-    int rc = swb_header_decode(zmq_msg_data(&hdr), zmq_msg_size(&hdr), &h);
+    swbi_body_t bv;
+    int rc = swbi_decode_msg(&hdr, has_frame ? &body : NULL, &h, &bv);
+    const swbi_body_t *bp = bv.msg ? &bv : NULL;
     int out = 0;
     if (rc != SWB_OK) {
         swb_log(SWB_LOG_WARN, "peer %s: bad header from broker: %s", p->name, swb_strerror(rc));
@@ -211,15 +220,15 @@ static int read_one(swb_peer_t *p, swb_msg_t *m, int wait_ms)
         if (swbi_now_ms() - p->hello_sent_ms > 200)
             send_hello(p, 0);
         if (h.id) {
-            fill_msg(m, &h, &body, has_body);
+            fill_msg(m, &h, bp);
             out = 1;
         }
     } else if (h.cmd == SWB_CMD_ERROR && !p->registered && h.code == SWB_E_NAME_TAKEN) {
-        fill_msg(m, &h, &body, has_body);
+        fill_msg(m, &h, bp);
         p->hello_error = h.code;
         out = 1;
     } else {
-        fill_msg(m, &h, &body, has_body);
+        fill_msg(m, &h, bp);
         out = 1;
     }
     zmq_msg_close(&body);

@@ -57,6 +57,8 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m);
 int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline);
 /* Keep a message for a later recv (moves it). */
 int peeri_stash(swb_peer_t *p, swb_msg_t *m);
+/* Where a received message's body starts in its frame (past the header when it came inline). */
+size_t peeri_body_off(swb_msg_t *m);
 /* Wait for the first message (kept ones first, then new ones) that `match` accepts; the
  * others are kept for recv. Returns SWB_OK with it in *m, or SWB_E_TIMEOUT / an error. */
 typedef int (*peeri_match_fn)(const swb_msg_t *m, const void *arg);

@@ -27,8 +27,10 @@ typedef struct task {
     int64_t kill_at;  /* past its deadline: when its worker is declared hung */
     int64_t submitted_us;
     uint64_t seq;
-    int32_t qpos; /* index in the service queue, -1 when not queued */
-    zmq_msg_t body;
+    int32_t qpos;      /* index in the service queue, -1 when not queued */
+    zmq_msg_t body;    /* a reference to the frame that holds the body, */
+    uint32_t body_off; /* which starts here in it (past the header when it came inline) */
+    int has_body;
     struct task *wnext, *wprev; /* the worker's list */
 } task_t;
 

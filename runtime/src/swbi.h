@@ -43,18 +43,46 @@ int64_t swbi_now_us(void);
 /* Copy a borrowed wire string into a NUL-terminated buffer of `cap` bytes (truncating). */
 void swbi_str_copy(char *dst, size_t cap, swb_str_t s);
 
-/* Encode `h` and send it on `sock` as the header frame, followed by `body` when non-NULL
- * (ownership of body moves to ZeroMQ on success; on failure the caller still owns it). When
- * `rid` is given (ROUTER sockets) it goes first. `flags` is ZMQ_DONTWAIT or 0.
- * Returns 0 or -1 with errno set (EAGAIN, EHOSTUNREACH, ...). */
+/* A routing id, for sends on the broker's ROUTER. */
 typedef struct {
     const void *id;
     size_t len;
 } swbi_rid_t;
-int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, zmq_msg_t *body, int flags);
-/* The same with a body given as bytes (copied). */
+
+/* Bodies up to this size travel inline, in the header's frame (frames.c says why). */
+#define SWBI_INLINE_MAX 1024
+
+/* A received body: the bytes of `*msg` from `off` on. `msg` is the header's own frame when
+ * the body came inline (off: the header's length), else the body's frame (off 0). */
+typedef struct {
+    zmq_msg_t *msg;
+    size_t off;
+} swbi_body_t;
+
+static inline const void *swbi_body_data(const swbi_body_t *b)
+{
+    return (const char *)zmq_msg_data(b->msg) + b->off;
+}
+
+static inline size_t swbi_body_len(const swbi_body_t *b)
+{
+    return zmq_msg_size(b->msg) - b->off;
+}
+
+/* Encode `h` and send it on `sock` with `body` (none when NULL), inline or in a frame of its
+ * own by size. The body is borrowed: the caller still owns and closes its frame. When `rid`
+ * is given (ROUTER sockets) it goes first. `flags` is ZMQ_DONTWAIT or 0. Returns 0 or -1 with
+ * errno set (EAGAIN, EHOSTUNREACH, ...). */
+int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, const swbi_body_t *body,
+              int flags);
+/* The same with a body given as bytes (copied; none when NULL). */
 int swbi_send_bytes(void *sock, const swbi_rid_t *rid, const swb_header_t *h, const void *body,
                     size_t len, int flags);
+
+/* Decode a received message: `hdr` is its first frame (after any routing id), `second` its
+ * second frame or NULL. Fills `*h` and `*body` (body->msg NULL when there is none). Returns
+ * SWB_OK or the codec's error for the header. */
+int swbi_decode_msg(zmq_msg_t *hdr, zmq_msg_t *second, swb_header_t *h, swbi_body_t *body);
 
 /* Receive the rest of a multipart message and drop it (after a malformed first part). */
 void swbi_drain(void *sock);

@@ -387,7 +387,8 @@ int raw_recv(void *sock, swb_header_t *h, unsigned char *buf, size_t cap, int ti
         if (zmq_recv(sock, drop, sizeof drop, 0) < 0)
             break;
     }
-    return swb_header_decode(buf, (size_t)n < cap ? (size_t)n : cap, h);
+    size_t hlen; /* a small body comes inline, after the header */
+    return swb_header_decode_prefix(buf, (size_t)n < cap ? (size_t)n : cap, h, &hlen);
 }
 
 /* Read what is there on fd into buf; returns 0 at end of file. */

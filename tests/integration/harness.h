@@ -86,8 +86,8 @@ int raw_send_frames(void *sock, const void *const *frames, const size_t *lens, s
 /* Encode `h` and send it, with a body frame when body is non-NULL. */
 int raw_send_header(void *sock, const swb_header_t *h, const void *body, size_t len);
 /* Receive one message, keep its header frame in buf (cap bytes) and decode it into *h (strings
- * borrow from buf); other frames are dropped. Returns SWB_OK, SWB_E_TIMEOUT or the decode
- * error. */
+ * borrow from buf); a body, inline after the header or in its own frame, is dropped. Returns
+ * SWB_OK, SWB_E_TIMEOUT or the decode error. */
 int raw_recv(void *sock, swb_header_t *h, unsigned char *buf, size_t cap, int timeout_ms);
 
 /* ---- running programs ---- */

@@ -307,6 +307,78 @@ static void test_decode_trailing_bytes_is_trailing(void **state)
     assert_int_equal(dec("82 00 01 01 0d 82 00 01 01 0d"), SWB_E_TRAILING);
 }
 
+/* The prefix decoder on a heap copy of exactly m->n bytes; *hlen gets the header's length. */
+static int mb_decode_prefix(const mb_t *m, swb_header_t *h, size_t *hlen)
+{
+    uint8_t *copy = malloc(m->n ? m->n : 1);
+    assert_non_null(copy);
+    memcpy(copy, m->b, m->n);
+    int rc = swb_header_decode_prefix(copy, m->n, h, hlen);
+    free(copy);
+    return rc;
+}
+
+static void test_decode_prefix_gives_the_header_length_and_leaves_the_rest(void **state)
+{
+    mb_t m = {.n = 0};
+    swb_header_t h;
+    size_t hlen = 99;
+    /* TASK {id 7, service "ab"} followed by an inline body that is not even msgpack. */
+    mb_hex(&m, "84 00 01 01 06 02 07 0b a2 61 62");
+    size_t header = m.n;
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_OK);
+    assert_int_equal(hlen, header); /* nothing after the map: no body */
+    mb_hex(&m, "c1 c1 ff 00");
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_OK);
+    assert_int_equal(hlen, header);
+    assert_int_equal(swb_header_decode_prefix(m.b, m.n, &h, &hlen), SWB_OK); /* strings borrow */
+    assert_int_equal(h.cmd, SWB_CMD_TASK);
+    assert_int_equal(h.id, 7);
+    assert_true(swb_str_eq(h.service, "ab"));
+    assert_int_equal(mb_decode(&m), SWB_E_TRAILING); /* the strict decoder still says so */
+
+    /* A body longer than any header is fine: only the map is limited. */
+    mb_fill(&m, 0xab, SWB_MAX_HEADER + 100);
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_OK);
+    assert_int_equal(hlen, header);
+}
+
+static void test_decode_prefix_reports_the_errors_of_the_map(void **state)
+{
+    swb_header_t h;
+    size_t hlen = 99;
+    mb_t m = {.n = 0};
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_E_TRUNCATED);
+    assert_int_equal(hlen, 0);
+    mb_hex(&m, "84 00 01 01 06 02 07 0b"); /* the service's value is missing */
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_E_TRUNCATED);
+    m.n = 0;
+    mb_hex(&m, "82 00 01 01 06 c0"); /* a TASK without id and service */
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_E_MISSING_FIELD);
+    assert_int_equal(hlen, 0);
+    m.n = 0;
+    mb_hex(&m, "82 00 02 01 03 c0");
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_E_VERSION);
+    m.n = 0;
+    mb_hex(&m, "93 00 01 01");
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_E_MALFORMED);
+
+    /* A map that runs past SWB_MAX_HEADER is too large, whatever follows it. */
+    size_t pad = SWB_MAX_HEADER - 5 - 2 - 3;
+    m.n = 0;
+    mb_hex(&m, "83 00 01 01 03 cc 80 c5 %04zx", pad);
+    mb_fill(&m, 0, pad);
+    mb_fill(&m, 0xc0, 100);
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_OK);
+    assert_int_equal(hlen, SWB_MAX_HEADER);
+    m.n = 0;
+    mb_hex(&m, "83 00 01 01 03 cc 80 c5 %04zx", pad + 1);
+    mb_fill(&m, 0, pad + 1);
+    mb_fill(&m, 0xc0, 100);
+    assert_int_equal(mb_decode_prefix(&m, &h, &hlen), SWB_E_TOO_LARGE);
+    assert_int_equal(hlen, 0);
+}
+
 static void test_decode_duplicate_key_is_malformed(void **state)
 {
     assert_int_equal(dec("84 00 01 01 0d 02 01 02 02"), SWB_E_MALFORMED);
@@ -703,6 +775,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_reload_and_scale_are_known_commands),
     cmocka_unit_test(test_decode_supervision_fields),
     cmocka_unit_test(test_decode_trailing_bytes_is_trailing),
+    cmocka_unit_test(test_decode_prefix_gives_the_header_length_and_leaves_the_rest),
+    cmocka_unit_test(test_decode_prefix_reports_the_errors_of_the_map),
     cmocka_unit_test(test_decode_duplicate_key_is_malformed),
     cmocka_unit_test(test_decode_key_not_unsigned_integer_is_malformed),
     cmocka_unit_test(test_decode_keys_in_signed_encodings_are_accepted),
