@@ -24,32 +24,49 @@ static inline int read_key(swbi_mp_t *c, uint64_t *key)
     return rc;
 }
 
-static int read_uint_field(swbi_mp_t *c, swb_header_t *h, const swbi_field_def_t *d)
+/* One reader per field type, called with the field's own member and bounds (see read_field). */
+__attribute__((always_inline)) static inline int read_u64(swbi_mp_t *c, uint64_t *out, uint64_t lo,
+                                                          uint64_t hi)
 {
     swbi_mp_int_t v;
     int rc = swbi_mp_read_int(c, &v);
     if (rc != SWB_OK)
         return rc;
-    if (v.neg || swbi_field_uint_check(d, v.u) != SWB_OK)
+    if (v.neg || v.u < lo || v.u > hi)
         return SWB_E_BAD_VALUE;
-    swbi_field_uint_set(h, d, v.u);
+    *out = v.u;
     return SWB_OK;
 }
 
-static int read_int_field(swbi_mp_t *c, swb_header_t *h, const swbi_field_def_t *d)
+__attribute__((always_inline)) static inline int read_u32(swbi_mp_t *c, uint32_t *out, uint64_t lo,
+                                                          uint64_t hi)
 {
+    uint64_t v;
+    int rc = read_u64(c, &v, lo, hi);
+    if (rc == SWB_OK)
+        *out = (uint32_t)v;
+    return rc;
+}
+
+#define read_UINT(c, h, p, lo, hi)                                                                 \
+    _Generic((p), uint64_t * : read_u64, uint32_t * : read_u32)(c, p, lo, hi)
+
+__attribute__((always_inline)) static inline int read_INT(swbi_mp_t *c, swb_header_t *h,
+                                                          int32_t *out, uint64_t lo, uint64_t hi)
+{
+    (void)h, (void)lo, (void)hi;
     swbi_mp_int_t v;
     int rc = swbi_mp_read_int(c, &v);
     if (rc != SWB_OK)
         return rc;
     if (v.neg ? (int64_t)v.u < INT32_MIN : v.u > INT32_MAX)
         return SWB_E_BAD_VALUE;
-    int32_t i = (int32_t)(int64_t)v.u;
-    memcpy((char *)h + d->off, &i, sizeof i);
+    *out = (int32_t)(int64_t)v.u;
     return SWB_OK;
 }
 
-static int read_str_field(swbi_mp_t *c, unsigned type, swb_str_t *out)
+__attribute__((always_inline)) static inline int read_str_field(swbi_mp_t *c, unsigned type,
+                                                                swb_str_t *out)
 {
     const char *p;
     uint32_t n;
@@ -62,6 +79,10 @@ static int read_str_field(swbi_mp_t *c, unsigned type, swb_str_t *out)
     out->len = n;
     return SWB_OK;
 }
+
+#define read_NAME(c, h, p, lo, hi) read_str_field(c, SWBI_FT_NAME, p)
+#define read_TEXT(c, h, p, lo, hi) read_str_field(c, SWBI_FT_TEXT, p)
+#define read_PATH(c, h, p, lo, hi) read_str_field(c, SWBI_FT_PATH, p)
 
 static int read_services(swbi_mp_t *c, swb_header_t *h)
 {
@@ -78,19 +99,18 @@ static int read_services(swbi_mp_t *c, swb_header_t *h)
     return SWB_OK;
 }
 
-static int read_field(swbi_mp_t *c, swb_header_t *h, unsigned key)
+#define read_NAMES(c, h, p, lo, hi) read_services(c, h)
+
+static inline int read_field(swbi_mp_t *c, swb_header_t *h, unsigned key)
 {
-    const swbi_field_def_t *d = &swbi_fields[key];
-    switch (d->type) {
-    case SWBI_FT_UINT:
-        return read_uint_field(c, h, d);
-    case SWBI_FT_INT:
-        return read_int_field(c, h, d);
-    case SWBI_FT_NAMES:
-        return read_services(c, h);
-    default:
-        return read_str_field(c, d->type, swbi_field_str(h, d));
+    switch (key) {
+#define READ_CASE(k, nm, type, member, lo, hi)                                                     \
+    case k:                                                                                        \
+        return read_##type(c, h, &h->member, lo, hi);
+        SWBI_FIELDS(READ_CASE)
+#undef READ_CASE
     }
+    return SWB_E_MALFORMED; /* not reached: key < SWB_F_COUNT_ */
 }
 
 /* Version and cmd: the first two entries, in that order. */
@@ -131,12 +151,25 @@ static int read_preamble(swbi_mp_t *c, uint32_t n, swb_header_t *h)
 static int decode_map(const void *buf, size_t len, swb_header_t *h, size_t *used)
 {
     swbi_mp_t c = {(const uint8_t *)buf, (const uint8_t *)buf + len};
+    const uint8_t *b = c.p;
     uint32_t n;
-    int rc = swbi_mp_read_map(&c, &n);
-    if (rc != SWB_OK)
-        return rc == SWB_E_BAD_TYPE ? SWB_E_MALFORMED : rc;
-    if ((rc = read_preamble(&c, n, h)) != SWB_OK)
-        return rc;
+    int rc;
+    if (len >= 5 && b[0] >= 0x82 && b[0] <= 0x8f && 2u * (b[0] & 0x0fu) <= len - 1 &&
+        b[1] == SWB_F_VERSION && b[2] == SWB_PROTO_VERSION && b[3] == SWB_F_CMD && b[4] >= 1 &&
+        b[4] <= SWB_CMD_MAX) {
+        /* What every header of ours starts with, a fixmap and {0: 1, 1: cmd} in fixints,
+         * taken in one test; anything else goes the long way, which gives the precise error. */
+        n = b[0] & 0x0fu;
+        h->version = SWB_PROTO_VERSION;
+        h->cmd = b[4];
+        h->present = (1u << SWB_F_VERSION) | (1u << SWB_F_CMD);
+        c.p += 5;
+    } else {
+        if ((rc = swbi_mp_read_map(&c, &n)) != SWB_OK)
+            return rc == SWB_E_BAD_TYPE ? SWB_E_MALFORMED : rc;
+        if ((rc = read_preamble(&c, n, h)) != SWB_OK)
+            return rc;
+    }
 
     /* Unknown keys are remembered too, so that a duplicate of one is caught like any other. */
     uint64_t unknown[SWB_MAX_FIELDS];

@@ -11,60 +11,73 @@
 #include "mp_write.h"
 #include "swb_fields.h"
 
-static int check_str(unsigned type, const swb_str_t *s)
+static inline int check_str(unsigned type, const swb_str_t *s)
 {
     if (s->ptr == NULL && s->len > 0)
         return SWB_E_INVALID;
     return swbi_str_check(type, s->ptr, s->len);
 }
 
-static int check_field(const swb_header_t *h, unsigned key)
+/* One writer per field type, called with the field's own member and bounds (see put_field);
+ * each checks the value as the decoder will, then writes it. */
+__attribute__((always_inline)) static inline int put_UINT(swbi_mpw_t *w, const swb_header_t *h,
+                                                          uint64_t v, uint64_t lo, uint64_t hi)
 {
-    const swbi_field_def_t *d = &swbi_fields[key];
-    switch (d->type) {
-    case SWBI_FT_UINT:
-        return swbi_field_uint_check(d, swbi_field_uint_get(h, d));
-    case SWBI_FT_INT:
-        return SWB_OK; /* every int32_t fits */
-    case SWBI_FT_NAMES:
-        if (h->n_services > SWB_MAX_SERVICES)
-            return SWB_E_TOO_LARGE;
-        for (uint32_t i = 0; i < h->n_services; i++) {
-            int rc = check_str(SWBI_FT_NAME, &h->services[i]);
-            if (rc != SWB_OK)
-                return rc;
-        }
-        return SWB_OK;
-    default:
-        return check_str(d->type, swbi_field_str((swb_header_t *)h, d));
-    }
+    (void)h;
+    if (v < lo || v > hi)
+        return SWB_E_BAD_VALUE;
+    swbi_mpw_uint(w, v);
+    return SWB_OK;
 }
 
-static void write_field(swbi_mpw_t *w, const swb_header_t *h, unsigned key)
+__attribute__((always_inline)) static inline int put_INT(swbi_mpw_t *w, const swb_header_t *h,
+                                                         int32_t v, uint64_t lo, uint64_t hi)
 {
-    const swbi_field_def_t *d = &swbi_fields[key];
-    swbi_mpw_uint(w, key);
-    switch (d->type) {
-    case SWBI_FT_UINT:
-        swbi_mpw_uint(w, swbi_field_uint_get(h, d));
-        break;
-    case SWBI_FT_INT: {
-        int32_t v;
-        memcpy(&v, (const char *)h + d->off, sizeof v);
-        swbi_mpw_int(w, v);
-        break;
-    }
-    case SWBI_FT_NAMES:
-        swbi_mpw_array(w, h->n_services);
-        for (uint32_t i = 0; i < h->n_services; i++)
-            swbi_mpw_str(w, h->services[i].ptr, h->services[i].len);
-        break;
-    default: {
-        const swb_str_t *s = swbi_field_str((swb_header_t *)h, d);
+    (void)h, (void)lo, (void)hi;
+    swbi_mpw_int(w, v); /* every int32_t fits */
+    return SWB_OK;
+}
+
+__attribute__((always_inline)) static inline int put_str(swbi_mpw_t *w, unsigned type,
+                                                         const swb_str_t *s)
+{
+    int rc = check_str(type, s);
+    if (rc == SWB_OK)
         swbi_mpw_str(w, s->ptr, s->len);
-        break;
+    return rc;
+}
+
+#define put_NAME(w, h, m, lo, hi) put_str(w, SWBI_FT_NAME, &(m))
+#define put_TEXT(w, h, m, lo, hi) put_str(w, SWBI_FT_TEXT, &(m))
+#define put_PATH(w, h, m, lo, hi) put_str(w, SWBI_FT_PATH, &(m))
+
+static int put_services(swbi_mpw_t *w, const swb_header_t *h)
+{
+    if (h->n_services > SWB_MAX_SERVICES)
+        return SWB_E_TOO_LARGE;
+    swbi_mpw_array(w, h->n_services);
+    for (uint32_t i = 0; i < h->n_services; i++) {
+        int rc = put_str(w, SWBI_FT_NAME, &h->services[i]);
+        if (rc != SWB_OK)
+            return rc;
     }
+    return SWB_OK;
+}
+
+#define put_NAMES(w, h, m, lo, hi) put_services(w, h)
+
+/* Check one present field and write it, key then value. */
+static inline int put_field(swbi_mpw_t *w, const swb_header_t *h, unsigned key)
+{
+    swbi_mpw_uint(w, key);
+    switch (key) {
+#define PUT_CASE(k, nm, type, member, lo, hi)                                                      \
+    case k:                                                                                        \
+        return put_##type(w, h, h->member, lo, hi);
+        SWBI_FIELDS(PUT_CASE)
+#undef PUT_CASE
     }
+    return SWB_E_INVALID; /* not reached: only known keys are present */
 }
 
 int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_len)
@@ -95,11 +108,9 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
     swbi_mpw_uint(&w, SWB_F_CMD);
     swbi_mpw_uint(&w, h->cmd);
     for (uint32_t rest = fields; rest; rest &= rest - 1) {
-        unsigned k = (unsigned)__builtin_ctz(rest);
-        int rc = check_field(h, k);
+        int rc = put_field(&w, h, (unsigned)__builtin_ctz(rest));
         if (rc != SWB_OK)
             return rc;
-        write_field(&w, h, k);
     }
     /* The decoder sees version and cmd as present, so the rules are checked the same way. */
     int rc =

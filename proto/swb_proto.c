@@ -2,58 +2,29 @@
  * swb_proto.c - the field table, the rules shared by decoder and encoder, and the small
  * helpers of swb_proto.h.
  *
- * The decoder (swb_decode.c) and the encoder (swb_encode.c) are table-driven from here, so a
- * new field is one line in the table and one in swb_proto.h.
+ * The table, the decoder (swb_decode.c) and the encoder (swb_encode.c) are all made from the
+ * field list in swb_fields.h, so a new field is one line there and one in swb_proto.h.
  */
 #include "swb_fields.h"
 
 #include <string.h>
 
-#define U32 UINT32_MAX
-#define F_UINT(key, nm, member, lo, hi)                                                            \
-    [key] = {                                                                                      \
-        nm, SWBI_FT_UINT, sizeof(((swb_header_t *)0)->member), offsetof(swb_header_t, member), lo, \
-        hi}
-#define F_OTHER(key, nm, type, member) [key] = {nm, type, 0, offsetof(swb_header_t, member), 0, 0}
+/* The width in swb_header_t matters for unsigned fields only. */
+#define WIDTH_UINT(member)  sizeof(((swb_header_t *)0)->member)
+#define WIDTH_INT(member)   0
+#define WIDTH_NAME(member)  0
+#define WIDTH_TEXT(member)  0
+#define WIDTH_PATH(member)  0
+#define WIDTH_NAMES(member) 0
+#define F_DEF(key, nm, type, member, lo, hi)                                                       \
+    [key] = {nm, SWBI_FT_##type, WIDTH_##type(member), offsetof(swb_header_t, member), lo, hi},
 
-const swbi_field_def_t swbi_fields[SWB_F_COUNT_] = {
-    F_UINT(SWB_F_VERSION, "version", version, 0, U32),
-    F_UINT(SWB_F_CMD, "cmd", cmd, 1, SWB_CMD_MAX),
-    F_UINT(SWB_F_ID, "id", id, 0, UINT64_MAX),
-    F_OTHER(SWB_F_NAME, "name", SWBI_FT_NAME, name),
-    F_OTHER(SWB_F_TO, "to", SWBI_FT_NAME, to),
-    F_UINT(SWB_F_TO_KIND, "to_kind", to_kind, SWB_TO_PEER, SWB_TO_ALL),
-    F_OTHER(SWB_F_FROM, "from", SWBI_FT_NAME, from),
-    F_UINT(SWB_F_KIND, "kind", kind, SWB_KIND_CLIENT, SWB_KIND_REMOTE),
-    F_UINT(SWB_F_PID, "pid", pid, 0, U32),
-    F_OTHER(SWB_F_SERVICES, "services", SWBI_FT_NAMES, services),
-    F_UINT(SWB_F_CAPACITY, "capacity", capacity, 0, U32),
-    F_OTHER(SWB_F_SERVICE, "service", SWBI_FT_NAME, service),
-    F_UINT(SWB_F_DEADLINE, "deadline", deadline_ms, 0, U32),
-    F_OTHER(SWB_F_PRIORITY, "priority", SWBI_FT_INT, priority),
-    F_OTHER(SWB_F_CODE, "code", SWBI_FT_INT, code),
-    F_OTHER(SWB_F_TEXT, "text", SWBI_FT_TEXT, text),
-    F_UINT(SWB_F_ATTEMPT, "attempt", attempt, 0, U32),
-    F_UINT(SWB_F_HB_IVL, "hb_ivl", hb_ivl_ms, 0, U32),
-    F_UINT(SWB_F_HB_LIVE, "hb_live", hb_liveness, 0, U32),
-    F_UINT(SWB_F_CREDIT, "credit", credit, 0, U32),
-    F_UINT(SWB_F_LOAD, "load", load, 0, U32),
-    F_OTHER(SWB_F_PLUGIN, "plugin", SWBI_FT_PATH, plugin),
-    F_UINT(SWB_F_COUNT, "count", count, 0, U32),
-    F_UINT(SWB_F_MODE, "mode", mode, SWB_SPAWN_PROCESS, SWB_SPAWN_THREAD),
-    F_UINT(SWB_F_EVENT, "event", event, SWB_EV_STARTED, SWB_EV_RELOADED),
-    F_UINT(SWB_F_SIGNAL, "signal", signal, 0, U32),
-    F_UINT(SWB_F_MAX_MSG, "max_msg", max_msg, 0, U32),
-    F_OTHER(SWB_F_PARENT, "parent", SWBI_FT_NAME, parent),
-    F_UINT(SWB_F_RESTART, "restart", restart, SWB_RESTART_ON_FAILURE, SWB_RESTART_NEVER),
-    F_UINT(SWB_F_MEM_LIMIT, "mem_limit", mem_limit_mb, 0, U32),
-    F_UINT(SWB_F_CPU_LIMIT, "cpu_limit", cpu_limit_s, 0, U32),
-};
+const swbi_field_def_t swbi_fields[SWB_F_COUNT_] = {SWBI_FIELDS(F_DEF)};
 
 #define BIT(f) (1u << (f))
 
 /* Fields each command requires; SEND's `to` depends on to_kind and is checked apart. */
-static const uint32_t required[SWB_CMD_MAX + 1] = {
+const uint32_t swbi_required[SWB_CMD_MAX + 1] = {
     [SWB_CMD_HELLO] = BIT(SWB_F_KIND),
     [SWB_CMD_WELCOME] =
         BIT(SWB_F_NAME) | BIT(SWB_F_HB_IVL) | BIT(SWB_F_HB_LIVE) | BIT(SWB_F_MAX_MSG),
@@ -80,39 +51,6 @@ static const char *const cmd_names[SWB_CMD_MAX + 1] = {
     [SWB_CMD_BYE] = "BYE",       [SWB_CMD_ERROR] = "ERROR",     [SWB_CMD_EVENT] = "EVENT",
     [SWB_CMD_KILL] = "KILL",     [SWB_CMD_RELOAD] = "RELOAD",   [SWB_CMD_SCALE] = "SCALE",
 };
-
-int swbi_str_check(unsigned type, const char *ptr, uint32_t len)
-{
-    uint32_t max = type == SWBI_FT_TEXT || type == SWBI_FT_PATH ? SWB_MAX_TEXT : SWB_MAX_NAME;
-    if (len > max)
-        return SWB_E_TOO_LARGE;
-    if (type == SWBI_FT_TEXT)
-        return SWB_OK;
-    if (len == 0)
-        return SWB_E_BAD_VALUE;
-    /* Names are a few bytes: a loop here is a fraction of a call to memchr, which every
-     * header paid twice. */
-    for (uint32_t i = 0; i < len; i++)
-        if (ptr[i] == '\0')
-            return SWB_E_BAD_VALUE;
-    return SWB_OK;
-}
-
-int swbi_required_check(uint32_t cmd, uint32_t present, uint32_t to_kind)
-{
-    if (cmd < 1 || cmd > SWB_CMD_MAX)
-        return SWB_E_UNKNOWN_CMD;
-    uint32_t need = required[cmd];
-    if (cmd == SWB_CMD_SEND && (present & BIT(SWB_F_TO_KIND)) &&
-        (to_kind == SWB_TO_PEER || to_kind == SWB_TO_GROUP))
-        need |= BIT(SWB_F_TO);
-    return (present & need) == need ? SWB_OK : SWB_E_MISSING_FIELD;
-}
-
-int swbi_header_check_required(const swb_header_t *h)
-{
-    return swbi_required_check(h->cmd, h->present, h->to_kind);
-}
 
 void swb_header_init(swb_header_t *h, swb_cmd_t cmd)
 {
