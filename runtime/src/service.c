@@ -225,15 +225,60 @@ static void t_down(service_t *s, uint32_t i)
     t_set(s, i, t);
 }
 
+/* A new array of at least `need` slots (a power of two, 64 or more) holding the queued tasks
+ * in ring order, holes dropped, from index 0. */
+static int q_relayout(service_t *s, uint32_t need)
+{
+    uint32_t ncap = s->cap_queue ? s->cap_queue : 64;
+    while (ncap < need)
+        ncap *= 2;
+    task_t **q = malloc(ncap * sizeof *q);
+    if (!q)
+        return SWB_E_NOMEM;
+    uint32_t n = 0;
+    if (s->ring) {
+        for (uint32_t k = 0; k < s->r_len; k++) {
+            task_t *t = s->queue[(s->r_head + k) & (s->cap_queue - 1)];
+            if (t) {
+                q[n] = t;
+                t->qpos = (int32_t)n++;
+            }
+        }
+        s->r_head = 0;
+        s->r_len = n;
+    } else if (s->n_queue) {
+        memcpy(q, s->queue, s->n_queue * sizeof *q);
+    }
+    free(s->queue);
+    s->queue = q;
+    s->cap_queue = ncap;
+    return SWB_OK;
+}
+
 int svc_queue_push(service_t *s, task_t *t)
 {
-    if (s->n_queue == s->cap_queue) {
-        uint32_t ncap = s->cap_queue ? s->cap_queue * 2 : 64;
-        task_t **q = realloc(s->queue, ncap * sizeof *q);
-        if (!q)
+    if (!s->n_queue) { /* an empty queue starts as a ring of this task's priority */
+        s->ring = 1;
+        s->ring_prio = t->priority;
+        s->r_head = s->r_len = 0;
+    }
+    if (s->ring && t->priority == s->ring_prio && (!s->r_len || t->seq > s->ring_seq)) {
+        if (s->r_len == s->cap_queue && q_relayout(s, s->n_queue + s->n_queue / 2 + 1) != SWB_OK)
             return SWB_E_NOMEM;
-        s->queue = q;
-        s->cap_queue = ncap;
+        uint32_t i = (s->r_head + s->r_len++) & (s->cap_queue - 1);
+        s->queue[i] = t;
+        t->qpos = (int32_t)i;
+        s->ring_seq = t->seq;
+        s->n_queue++;
+        return SWB_OK;
+    }
+    /* Another priority, or a task older than the last (a retry): a heap from now until the
+     * queue is empty. The ring's tasks in ring order are already a valid heap (same priority,
+     * increasing seq), so they are laid out from index 0 and stay where they are. */
+    if (s->ring || s->n_queue == s->cap_queue) {
+        if (q_relayout(s, s->n_queue + 1) != SWB_OK)
+            return SWB_E_NOMEM;
+        s->ring = 0;
     }
     s->queue[s->n_queue] = t;
     t->qpos = (int32_t)s->n_queue;
@@ -247,6 +292,12 @@ void svc_queue_remove(service_t *s, task_t *t)
     if (i < 0)
         return;
     t->qpos = -1;
+    if (s->ring) {
+        s->queue[i] = NULL; /* a hole, skipped by pop and dropped when the ring is laid out */
+        if (!--s->n_queue)
+            s->r_head = s->r_len = 0;
+        return;
+    }
     task_t *last = s->queue[--s->n_queue];
     if ((uint32_t)i == s->n_queue)
         return;
@@ -259,6 +310,21 @@ task_t *svc_queue_pop(service_t *s)
 {
     if (!s->n_queue)
         return NULL;
+    if (s->ring) {
+        uint32_t mask = s->cap_queue - 1;
+        while (!s->queue[s->r_head]) { /* holes of removed tasks */
+            s->r_head = (s->r_head + 1) & mask;
+            s->r_len--;
+        }
+        task_t *t = s->queue[s->r_head];
+        s->queue[s->r_head] = NULL;
+        s->r_head = (s->r_head + 1) & mask;
+        s->r_len--;
+        t->qpos = -1;
+        if (!--s->n_queue)
+            s->r_head = s->r_len = 0;
+        return t;
+    }
     task_t *t = s->queue[0];
     svc_queue_remove(s, t);
     return t;

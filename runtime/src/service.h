@@ -2,7 +2,9 @@
  * service.h - per-service dispatch structures: the heap of workers with a free slot (least
  * loaded first, ties to the one picked longest ago, i.e. round-robin) and the bounded queue of
  * waiting tasks (highest priority first, then FIFO). Both are binary heaps: O(log n) per
- * operation however many workers or tasks a service has.
+ * operation however many workers or tasks a service has. While every waiting task has the same
+ * priority and they came in order, the queue is a ring instead, O(1) each way: that is nearly
+ * always, and a heap's pop cost a busy broker as much as a header decode.
  */
 #ifndef SWB_SERVICE_H
 #define SWB_SERVICE_H
@@ -27,7 +29,7 @@ typedef struct task {
     int64_t kill_at;  /* past its deadline: when its worker is declared hung */
     int64_t submitted_us;
     uint64_t seq;
-    int32_t qpos;      /* index in the service queue, -1 when not queued */
+    int32_t qpos;      /* index in the service queue (heap or ring), -1 when not queued */
     zmq_msg_t body;    /* a reference to the frame that holds the body, */
     uint32_t body_off; /* which starts here in it (past the header when it came inline) */
     int has_body;
@@ -44,9 +46,13 @@ typedef struct service {
     heap_ent_t *heap; /* workers with room */
     uint32_t n_heap, cap_heap;
     uint32_t n_workers;
-    task_t **queue;
-    uint32_t n_queue, cap_queue;
-    int64_t empty_since; /* ms when the last worker left, 0 while it has workers */
+    task_t **queue;              /* a heap, or a ring while `ring` is set */
+    uint32_t n_queue, cap_queue; /* tasks queued; slots (a power of two) */
+    int ring;                    /* every queued task has ring_prio and they are in seq order */
+    int32_t ring_prio;
+    uint64_t ring_seq;      /* seq of the last task put in the ring */
+    uint32_t r_head, r_len; /* first slot and slots in use; removed tasks leave NULL holes */
+    int64_t empty_since;    /* ms when the last worker left, 0 while it has workers */
     uint32_t inflight;
     uint64_t submitted, done, failed, retried, duplicates, rejected;
     uint64_t failed_by[64]; /* by -code, for codes 0..63 */
