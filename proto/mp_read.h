@@ -46,8 +46,9 @@ int swbi_mp_read_str_any(swbi_mp_t *c, const char **ptr, uint32_t *len);
 /* An integer in any of the positive fixint, negative fixint, uint* or int* encodings. */
 int swbi_mp_read_int_any(swbi_mp_t *c, swbi_mp_int_t *v);
 
-/* The same, with the forms headers are mostly made of (positive fixint, fixstr) inline. */
-static inline int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v)
+/* The same, with the forms headers are mostly made of (positive fixint, fixstr, ids in 16 or
+ * 32 bits) inline. */
+__attribute__((always_inline)) static inline int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v)
 {
     size_t left = swbi_mp_left(c);
     if (left && c->p[0] <= 0x7f) {
@@ -61,10 +62,17 @@ static inline int swbi_mp_read_int(swbi_mp_t *c, swbi_mp_int_t *v)
         c->p += 3;
         return SWB_OK;
     }
+    if (left >= 5 && c->p[0] == 0xce) { /* uint32: ids past 65535 */
+        v->u = (uint64_t)c->p[1] << 24 | (uint64_t)c->p[2] << 16 | (uint64_t)c->p[3] << 8 | c->p[4];
+        v->neg = 0;
+        c->p += 5;
+        return SWB_OK;
+    }
     return swbi_mp_read_int_any(c, v);
 }
 
-static inline int swbi_mp_read_str(swbi_mp_t *c, const char **ptr, uint32_t *len)
+__attribute__((always_inline)) static inline int swbi_mp_read_str(swbi_mp_t *c, const char **ptr,
+                                                                  uint32_t *len)
 {
     if (c->p < c->end && (c->p[0] & 0xe0) == 0xa0) {
         uint32_t n = c->p[0] & 0x1fu;

@@ -89,6 +89,15 @@ __attribute__((always_inline)) static inline void swbi_mpw_uint(swbi_mpw_t *w, u
         *w->p++ = (uint8_t)v;
         return;
     }
+    if (v > 0xffff && v <= 0xffffffffu && w->end - w->p >= 5) { /* ids, soon past 65535 */
+        w->p[0] = 0xce;
+        w->p[1] = (uint8_t)(v >> 24);
+        w->p[2] = (uint8_t)(v >> 16);
+        w->p[3] = (uint8_t)(v >> 8);
+        w->p[4] = (uint8_t)v;
+        w->p += 5;
+        return;
+    }
     swbi_mpw_uint_any(w, v);
 }
 

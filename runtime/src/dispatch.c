@@ -318,7 +318,10 @@ static void send_result(dispatch_t *d, task_t *t, int code, const char *text,
                         const swbi_body_t *body)
 {
     swb_broker_t *b = d->b;
-    reg_peer_t *c = registry_by_name(b->reg, t->client, strlen(t->client));
+    /* The record the task came from, unless its slot went to another peer since. */
+    reg_peer_t *c = t->cpeer && t->cpeer->used && t->cpeer->gen == t->cgen
+                        ? t->cpeer
+                        : registry_by_name(b->reg, t->client, strlen(t->client));
     if (!c) {
         d->undeliverable++; /* the client left; nobody is waiting */
         return;
@@ -537,6 +540,8 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     t->id = ++d->next_id;
     t->client_id = h->id;
     memcpy(t->client, client->name, sizeof t->client);
+    t->cpeer = client;
+    t->cgen = client->gen;
     t->svc = s;
     t->priority = SWB_HAS(h, SWB_F_PRIORITY) ? h->priority : 0;
     t->deadline = h->deadline_ms ? b->now_ms + h->deadline_ms : 0;

@@ -20,6 +20,8 @@ typedef struct task {
     uint64_t id;        /* broker-wide, what workers see */
     uint64_t client_id; /* what the client called it */
     char client[SWB_MAX_NAME + 1];
+    reg_peer_t *cpeer; /* the client's record while its gen is cgen (else found by name) */
+    uint32_t cgen;
     struct service *svc;
     reg_peer_t *worker; /* running on, or NULL */
     uint32_t attempt;
