@@ -89,7 +89,20 @@ __attribute__((always_inline)) static inline void swbi_mpw_uint(swbi_mpw_t *w, u
         *w->p++ = (uint8_t)v;
         return;
     }
-    if (v > 0xffff && v <= 0xffffffffu && w->end - w->p >= 5) { /* ids, soon past 65535 */
+    if (v <= 0xff && w->end - w->p >= 2) {
+        w->p[0] = 0xcc;
+        w->p[1] = (uint8_t)v;
+        w->p += 2;
+        return;
+    }
+    if (v <= 0xffff && w->end - w->p >= 3) {
+        w->p[0] = 0xcd;
+        w->p[1] = (uint8_t)(v >> 8);
+        w->p[2] = (uint8_t)v;
+        w->p += 3;
+        return;
+    }
+    if (v <= 0xffffffffu && w->end - w->p >= 5) { /* ids, soon past 65535 */
         w->p[0] = 0xce;
         w->p[1] = (uint8_t)(v >> 24);
         w->p[2] = (uint8_t)(v >> 16);
