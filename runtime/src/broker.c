@@ -290,6 +290,19 @@ static int recv_one(swb_broker_t *b, int wait)
 
 static void end_children(swb_broker_t *b);
 
+void broker_take_shutdown(swb_broker_t *b)
+{
+    if (__atomic_load_n(&b->shutdown_req_ms, __ATOMIC_ACQUIRE) < 0)
+        return;
+    int req = __atomic_exchange_n(&b->shutdown_req_ms, -1, __ATOMIC_ACQ_REL);
+    if (req >= 0 && !b->shutting_down) {
+        b->shutting_down = 1;
+        b->shutdown_phase = 1;
+        b->shutdown_deadline = b->now_ms + req;
+        swb_log(SWB_LOG_INFO, "broker shutting down (up to %d ms)", req);
+    }
+}
+
 /* The wake pipe and the children's pidfds (items 1.. of the poll set), without waiting.
  * Returns whether a child may have ended. */
 static int check_fds(swb_broker_t *b, const zmq_pollitem_t *items, int n)
@@ -363,13 +376,7 @@ int swb_broker_run(swb_broker_t *b)
                 if (items[i].revents)
                     reap = 1;
         }
-        int req = __atomic_exchange_n(&b->shutdown_req_ms, -1, __ATOMIC_ACQ_REL);
-        if (req >= 0 && !b->shutting_down) {
-            b->shutting_down = 1;
-            b->shutdown_phase = 1;
-            b->shutdown_deadline = b->now_ms + req;
-            swb_log(SWB_LOG_INFO, "broker shutting down (up to %d ms)", req);
-        }
+        broker_take_shutdown(b);
         if (reap)
             supervisor_tick(b->sup, b->now_ms, broker_sup_event, b);
         broker_shutdown_step(b);

@@ -95,6 +95,10 @@ void broker_reload_free(swb_broker_t *b);
 /* Give up on a reload that has not finished within its timeout. */
 void broker_reload_tick(swb_broker_t *b);
 void broker_shutdown_step(swb_broker_t *b);
+/* Start the shutdown swb_broker_shutdown asked for, if it did. The loop calls it once a pass;
+ * dispatch calls it before taking a task too, so that a task sent after swb_broker_shutdown
+ * returned is refused even when it comes in the same pass as the request. */
+void broker_take_shutdown(swb_broker_t *b);
 void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
                      const swb_header_t *h);
 void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,

@@ -517,6 +517,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
         reject(d, client, h->id, SWB_E_NO_SERVICE, "no worker serves that service");
         return;
     }
+    broker_take_shutdown(b);
     if (b->shutting_down) {
         reject(d, client, h->id, SWB_E_SHUTTING_DOWN, NULL);
         return;
