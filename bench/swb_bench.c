@@ -62,7 +62,7 @@ static void usage(FILE *f)
                "  --warmup N              tasks run first and not measured (default tasks/10)\n"
                "  --capacity C            Switchboard worker capacity (default: the plugin's)\n"
                "  --window W              tasks a worker may hold per slot (default: the\n"
-               "                          broker's, 4)\n"
+               "                          broker's worker_window, 64)\n"
                "  --rounds R              rounds per configuration, medians printed\n"
                "                          (default 5; 3 with --scale, 1 with --impl)\n"
                "  --baseline              also run the raw ZeroMQ baseline and print ratios\n"

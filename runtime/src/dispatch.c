@@ -449,7 +449,7 @@ static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
         h.priority = t->priority;
     }
     swbi_rid_t r = {w->rid, w->rid_len};
-    swbi_body_t body = {&t->body, t->body_off};
+    swbi_body_t body = {&t->body, t->body_off, t->body_len};
     if (swbi_send(b->router, &r, &h, t->has_body ? &body : NULL, ZMQ_DONTWAIT) != 0)
         return -1;
     t->attempt++;
@@ -554,6 +554,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     zmq_msg_init(&t->body);
     t->has_body = body && zmq_msg_copy(&t->body, body->msg) == 0;
     t->body_off = t->has_body ? (uint32_t)body->off : 0;
+    t->body_len = t->has_body ? body->len : 0;
     task_insert(d, t);
     s->submitted++;
     if (t->deadline)

@@ -41,9 +41,10 @@ static int send_parts(void *sock, const swbi_rid_t *rid, const swb_header_t *h, 
     zmq_msg_t m, b;
     if (zmq_msg_init_size(&m, hlen + (inl ? len : 0)) != 0)
         return -1;
-    memcpy(zmq_msg_data(&m), hb, hlen);
+    char *d = zmq_msg_data(&m);
+    memcpy(d, hb, hlen);
     if (inl)
-        memcpy((char *)zmq_msg_data(&m) + hlen, bytes, len);
+        memcpy(d + hlen, bytes, len);
     if (apart) {
         int rc = 0;
         if (frame) {
@@ -83,7 +84,7 @@ int swbi_send(void *sock, const swbi_rid_t *rid, const swb_header_t *h, const sw
         return send_parts(sock, rid, h, 0, NULL, 0, NULL, flags);
     /* A body that came in a frame of its own goes on by reference; one that came inline is
      * copied (a large one only when a peer other than ours sent it inline). */
-    return send_parts(sock, rid, h, 1, swbi_body_data(body), swbi_body_len(body),
+    return send_parts(sock, rid, h, 1, swbi_body_data(body), body->len,
                       body->off == 0 ? body->msg : NULL, flags);
 }
 
@@ -98,11 +99,13 @@ int swbi_decode_msg(zmq_msg_t *hdr, zmq_msg_t *second, swb_header_t *h, swbi_bod
     const void *p = zmq_msg_data(hdr);
     size_t n = zmq_msg_size(hdr);
     body->msg = NULL;
-    body->off = 0;
+    body->off = body->len = 0;
     if (second) { /* the body has its own frame: nothing may follow the header in this one */
         int rc = swb_header_decode(p, n, h);
-        if (rc == SWB_OK)
+        if (rc == SWB_OK) {
             body->msg = second;
+            body->len = zmq_msg_size(second);
+        }
         return rc;
     }
     size_t hlen = 0;
@@ -110,6 +113,7 @@ int swbi_decode_msg(zmq_msg_t *hdr, zmq_msg_t *second, swb_header_t *h, swbi_bod
     if (rc == SWB_OK && hlen < n) {
         body->msg = hdr;
         body->off = hlen;
+        body->len = n - hlen;
     }
     return rc;
 }

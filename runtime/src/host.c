@@ -56,8 +56,10 @@ static work_t *work_from(host_t *h, swb_msg_t *m, work_kind_t kind)
     memcpy(w->service, m->service, sizeof w->service);
     zmq_msg_init(&w->body);
     w->body_off = 0;
+    w->body_len = 0;
     if (m->_has_frame) {
         w->body_off = (uint32_t)peeri_body_off(m);
+        w->body_len = m->len;
         zmq_msg_move(&w->body, (zmq_msg_t *)m->_frame);
     }
     return w;

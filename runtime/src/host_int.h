@@ -20,6 +20,7 @@ typedef struct work {
     char service[SWB_MAX_NAME + 1];
     zmq_msg_t body;    /* the frame that holds the body, */
     uint32_t body_off; /* which starts here in it (past the header when it came inline) */
+    size_t body_len;
     struct work *next;
 } work_t;
 
@@ -28,9 +29,9 @@ static inline const void *work_body(work_t *w)
     return (const char *)zmq_msg_data(&w->body) + w->body_off;
 }
 
-static inline size_t work_len(work_t *w)
+static inline size_t work_len(const work_t *w)
 {
-    return zmq_msg_size(&w->body) - w->body_off;
+    return w->body_len;
 }
 
 typedef struct host host_t;

@@ -166,7 +166,7 @@ static void fill_msg(swb_msg_t *m, const swb_header_t *h, const swbi_body_t *bod
         zmq_msg_move((zmq_msg_t *)m->_frame, body->msg);
         m->_has_frame = 1;
         m->body = (const char *)zmq_msg_data((zmq_msg_t *)m->_frame) + body->off;
-        m->len = zmq_msg_size((zmq_msg_t *)m->_frame) - body->off;
+        m->len = body->len;
     }
 }
 

@@ -34,6 +34,7 @@ typedef struct task {
     int32_t qpos;      /* index in the service queue (heap or ring), -1 when not queued */
     zmq_msg_t body;    /* a reference to the frame that holds the body, */
     uint32_t body_off; /* which starts here in it (past the header when it came inline) */
+    size_t body_len;
     int has_body;
     struct task *wnext, *wprev; /* the worker's list */
 } task_t;

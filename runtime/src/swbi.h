@@ -52,21 +52,17 @@ typedef struct {
 /* Bodies up to this size travel inline, in the header's frame (frames.c says why). */
 #define SWBI_INLINE_MAX 1024
 
-/* A received body: the bytes of `*msg` from `off` on. `msg` is the header's own frame when
- * the body came inline (off: the header's length), else the body's frame (off 0). */
+/* A received body: the `len` bytes of `*msg` from `off` on (to its end). `msg` is the
+ * header's own frame when the body came inline (off: the header's length), else the body's
+ * frame (off 0). The length is kept because each zmq_msg_size is a call into libzmq. */
 typedef struct {
     zmq_msg_t *msg;
-    size_t off;
+    size_t off, len;
 } swbi_body_t;
 
 static inline const void *swbi_body_data(const swbi_body_t *b)
 {
     return (const char *)zmq_msg_data(b->msg) + b->off;
-}
-
-static inline size_t swbi_body_len(const swbi_body_t *b)
-{
-    return zmq_msg_size(b->msg) - b->off;
 }
 
 /* Encode `h` and send it on `sock` with `body` (none when NULL), inline or in a frame of its
