@@ -185,7 +185,7 @@ typedef struct {
     int32_t priority;
     const void *body; /* msgpack bytes, valid until swb_msg_close or the next recv into it */
     size_t len;
-    unsigned char _frame[64] __attribute__((aligned(8))); /* holds the body frame */
+    unsigned char _frame[64] __attribute__((aligned(8))); /* the frame the body is in */
     int _has_frame;
 } swb_msg_t;
 
