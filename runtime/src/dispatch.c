@@ -474,7 +474,7 @@ static void pump(dispatch_t *d, service_t *s)
         if (assign(d, t, w) == 0)
             continue;
         int e = errno;
-        svc_queue_push(s, t);
+        svc_queue_unpop(s, t);
         if (e == EHOSTUNREACH) {
             /* Its connection is gone: drop it (its tasks are retried), then go on. */
             broker_drop_peer(d->b, w, SWB_EV_LOST);

@@ -330,6 +330,21 @@ task_t *svc_queue_pop(service_t *s)
     return t;
 }
 
+void svc_queue_unpop(service_t *s, task_t *t)
+{
+    if (s->ring) { /* in front of the head again; it has the lowest seq of the ring */
+        s->r_head = (s->r_head - 1) & (s->cap_queue - 1);
+        s->queue[s->r_head] = t;
+        t->qpos = (int32_t)s->r_head;
+        s->r_len++;
+        s->n_queue++;
+        return;
+    }
+    s->queue[s->n_queue] = t; /* the heap had it a moment ago: there is room */
+    t->qpos = (int32_t)s->n_queue;
+    t_up(s, s->n_queue++);
+}
+
 /* ---- latency -------------------------------------------------------------------------- */
 
 void svc_latency_add(service_t *s, int64_t us)

@@ -80,6 +80,9 @@ reg_peer_t *svc_heap_top(const service_t *s);
 /* Task queue. */
 int svc_queue_push(service_t *s, task_t *t);
 task_t *svc_queue_pop(service_t *s);
+/* Put back the task svc_queue_pop just gave, where it was (it could not be sent). Never fails:
+ * its slot is still there. */
+void svc_queue_unpop(service_t *s, task_t *t);
 void svc_queue_remove(service_t *s, task_t *t);
 
 /* Record a finished task's latency; p in [0,1] gives that percentile in microseconds. */

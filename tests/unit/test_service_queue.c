@@ -78,10 +78,21 @@ static void test_removed_tasks_never_come_out(void **state)
         svc_queue_remove(&s, &tasks[i]);
     svc_queue_remove(&s, &tasks[0]); /* twice: a no-op */
     assert_int_equal(s.n_queue, 200);
-    /* More pushes wrap the ring over the holes and make it grow past them. */
-    for (uint32_t i = 300; i < 700; i++)
+    /* Pops move the head past the first holes; more pushes then wrap the ring round to the
+     * slots the pops freed, and past its size, which lays it out again without the holes. */
+    assert_int_equal(svc_queue_pop(&s)->id, 1);
+    assert_int_equal(svc_queue_pop(&s)->id, 2);
+    assert_int_equal(svc_queue_pop(&s)->id, 4);
+    uint32_t cap = s.cap_queue, full = 300 + cap - s.r_len; /* ids up to a full ring */
+    for (uint32_t i = 300; i < full; i++)
         assert_int_equal(svc_queue_push(&s, mk(i, 0, i + 1)), SWB_OK);
-    for (uint32_t i = 0; i < 700; i++) {
+    assert_int_equal(s.cap_queue, cap);
+    assert_int_equal(s.r_len, cap);
+    assert_true(s.r_head > 0); /* so the last pushes wrapped round to slot 0 and on */
+    for (uint32_t i = full; i < 900; i++)
+        assert_int_equal(svc_queue_push(&s, mk(i, 0, i + 1)), SWB_OK);
+    assert_true(s.cap_queue > cap);
+    for (uint32_t i = 5; i < 900; i++) {
         if (i < 300 && i % 3 == 0)
             continue;
         assert_int_equal(svc_queue_pop(&s)->id, i);
@@ -101,6 +112,56 @@ static void test_a_retried_task_goes_before_younger_ones(void **state)
     assert_int_equal(svc_queue_pop(&s)->id, 10);
     for (uint32_t i = 0; i < 10; i++)
         assert_int_equal(svc_queue_pop(&s)->id, i);
+    svc_free(&s);
+}
+
+static void test_a_heap_of_many_priorities_grows_and_keeps_its_order(void **state)
+{
+    service_t s = {0};
+    /* Priorities 0..4 round and round, 1000 tasks: a heap from the second, grown several
+     * times; out come the 200 of priority 4 in order, then 3, and so on. */
+    for (uint32_t i = 0; i < 1000; i++)
+        assert_int_equal(svc_queue_push(&s, mk(i, (int32_t)(i % 5), i + 1)), SWB_OK);
+    assert_false(s.ring);
+    assert_true(s.cap_queue >= 1000);
+    for (int32_t p = 4; p >= 0; p--)
+        for (uint32_t i = (uint32_t)p; i < 1000; i += 5)
+            assert_int_equal(svc_queue_pop(&s)->id, i);
+    assert_null(svc_queue_pop(&s));
+    svc_free(&s);
+}
+
+static void test_a_task_put_back_comes_out_first(void **state)
+{
+    /* pump puts back a task it could not send: in the ring (where the slot it left is the
+     * one in front of the head) and in the heap, it is the next out again and nothing moves. */
+    for (int heap = 0; heap < 2; heap++) {
+        service_t s = {0};
+        for (uint32_t i = 0; i < 100; i++)
+            assert_int_equal(svc_queue_push(&s, mk(i, heap ? (int32_t)(i % 3) : 0, i + 1)), SWB_OK);
+        assert_int_equal(s.ring, !heap);
+        task_t *first = svc_queue_pop(&s);
+        svc_queue_unpop(&s, first);
+        assert_int_equal(s.n_queue, 100);
+        assert_int_equal(s.ring, !heap);
+        assert_ptr_equal(svc_queue_pop(&s), first);
+        /* and the others follow as if nothing had happened */
+        for (int32_t p = heap ? 2 : 0; p >= 0; p--)
+            for (uint32_t i = heap ? (uint32_t)p : 0; i < 100; i += heap ? 3 : 1)
+                if (&tasks[i] != first)
+                    assert_int_equal(svc_queue_pop(&s)->id, i);
+        assert_null(svc_queue_pop(&s));
+        svc_free(&s);
+    }
+    /* The last task out and back: the queue was empty in between. */
+    service_t s = {0};
+    assert_int_equal(svc_queue_push(&s, mk(0, 0, 1)), SWB_OK);
+    task_t *t = svc_queue_pop(&s);
+    svc_queue_unpop(&s, t);
+    assert_int_equal(svc_queue_push(&s, mk(1, 0, 2)), SWB_OK);
+    assert_true(s.ring);
+    assert_int_equal(svc_queue_pop(&s)->id, 0);
+    assert_int_equal(svc_queue_pop(&s)->id, 1);
     svc_free(&s);
 }
 
@@ -185,6 +246,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_higher_priority_first_then_in_order),
     cmocka_unit_test(test_removed_tasks_never_come_out),
     cmocka_unit_test(test_a_retried_task_goes_before_younger_ones),
+    cmocka_unit_test(test_a_heap_of_many_priorities_grows_and_keeps_its_order),
+    cmocka_unit_test(test_a_task_put_back_comes_out_first),
     cmocka_unit_test(test_random_pushes_pops_and_removes_match_the_model),
 };
 
