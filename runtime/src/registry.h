@@ -36,6 +36,7 @@ typedef struct {
     int draining; /* told to DRAIN: keeps its tasks, gets no new ones */
     int blocked;  /* its pipe was full: no tasks until it is heard from again */
     uint32_t inflight;
+    uint64_t score; /* heap key: load per slot, cached by svc_heap_add and svc_heap_fix */
     uint64_t done, last_pick;
     int64_t last_done_us; /* when its last answer came */
     int busy_since_done;  /* every slot has stayed busy since then (so the gap is task time) */
