@@ -343,6 +343,28 @@ static void test_decode_prefix_gives_the_header_length_and_leaves_the_rest(void 
     assert_int_equal(hlen, header);
 }
 
+static void test_decode_prefix_of_the_inline_example_in_protocol_md(void **state)
+{
+    /* PROTOCOL.md section 2: TASK {id: 7, service: "sum"}, then {"a": 1, "b": 2} inline. */
+    mb_t m = {.n = 0};
+    mb_hex(&m, "84 00 01 01 06 02 07 0b a3 73 75 6d 82 a1 61 01 a1 62 02");
+    swb_header_t h;
+    size_t hlen = 0;
+    assert_int_equal(m.n, 19);
+    assert_int_equal(swb_header_decode_prefix(m.b, m.n, &h, &hlen), SWB_OK);
+    assert_int_equal(hlen, 12);
+    assert_int_equal(h.cmd, SWB_CMD_TASK);
+    assert_int_equal(h.id, 7);
+    assert_true(swb_str_eq(h.service, "sum"));
+    assert_memory_equal(m.b + hlen,
+                        "\x82\xa1"
+                        "a"
+                        "\x01\xa1"
+                        "b"
+                        "\x02",
+                        7);
+}
+
 static void test_decode_prefix_reports_the_errors_of_the_map(void **state)
 {
     swb_header_t h;
@@ -776,6 +798,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_supervision_fields),
     cmocka_unit_test(test_decode_trailing_bytes_is_trailing),
     cmocka_unit_test(test_decode_prefix_gives_the_header_length_and_leaves_the_rest),
+    cmocka_unit_test(test_decode_prefix_of_the_inline_example_in_protocol_md),
     cmocka_unit_test(test_decode_prefix_reports_the_errors_of_the_map),
     cmocka_unit_test(test_decode_duplicate_key_is_malformed),
     cmocka_unit_test(test_decode_key_not_unsigned_integer_is_malformed),
