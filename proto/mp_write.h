@@ -67,7 +67,8 @@ static inline void swbi_mpw_array(swbi_mpw_t *w, uint32_t n)
     swbi_mpw_count(w, n, 0x90, 0xdc, 0xdd);
 }
 
-__attribute__((noinline, unused)) static void swbi_mpw_uint_any(swbi_mpw_t *w, uint64_t v)
+/* Always inline, each size written in place: ids, codes and counts are most of a header. */
+__attribute__((always_inline)) static inline void swbi_mpw_uint(swbi_mpw_t *w, uint64_t v)
 {
     if (v <= 0x7f)
         swbi_mpw_byte(w, (uint8_t)v);
@@ -79,39 +80,6 @@ __attribute__((noinline, unused)) static void swbi_mpw_uint_any(swbi_mpw_t *w, u
         swbi_mpw_be(w, 0xce, v, 4);
     else
         swbi_mpw_be(w, 0xcf, v, 8);
-}
-
-/* Keys and most values are positive fixints: one byte, written here without a call. (After
- * an overflow the byte may still land inside the buffer; the encode is failed anyway.) */
-__attribute__((always_inline)) static inline void swbi_mpw_uint(swbi_mpw_t *w, uint64_t v)
-{
-    if (v <= 0x7f && w->p < w->end) {
-        *w->p++ = (uint8_t)v;
-        return;
-    }
-    if (v <= 0xff && w->end - w->p >= 2) {
-        w->p[0] = 0xcc;
-        w->p[1] = (uint8_t)v;
-        w->p += 2;
-        return;
-    }
-    if (v <= 0xffff && w->end - w->p >= 3) {
-        w->p[0] = 0xcd;
-        w->p[1] = (uint8_t)(v >> 8);
-        w->p[2] = (uint8_t)v;
-        w->p += 3;
-        return;
-    }
-    if (v <= 0xffffffffu && w->end - w->p >= 5) { /* ids, soon past 65535 */
-        w->p[0] = 0xce;
-        w->p[1] = (uint8_t)(v >> 24);
-        w->p[2] = (uint8_t)(v >> 16);
-        w->p[3] = (uint8_t)(v >> 8);
-        w->p[4] = (uint8_t)v;
-        w->p += 5;
-        return;
-    }
-    swbi_mpw_uint_any(w, v);
 }
 
 static inline void swbi_mpw_int(swbi_mpw_t *w, int64_t v)

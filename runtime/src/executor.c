@@ -65,7 +65,7 @@ void executor_push(host_t *h, work_t *w)
         h->head = w;
     h->tail = w;
     h->queued++;
-    h->queued_bytes += work_len(w);
+    h->queued_bytes += w->body_len;
     if (!h->inline_mode)
         pthread_cond_signal(&h->cond);
     host_unlock(h);
@@ -82,7 +82,7 @@ int executor_cancel(host_t *h, uint64_t id)
             if (h->tail == w)
                 h->tail = prev;
             h->queued--;
-            h->queued_bytes -= work_len(w);
+            h->queued_bytes -= w->body_len;
             work_put(h, w);
             found = 2;
             break;
@@ -112,7 +112,7 @@ static work_t *take(host_t *h)
         if (!h->head)
             h->tail = NULL;
         h->queued--;
-        h->queued_bytes -= work_len(w);
+        h->queued_bytes -= w->body_len;
     }
     pthread_mutex_unlock(&h->lock);
     return w;
@@ -253,7 +253,7 @@ static void run_task(swb_ctx_t *c, work_t *w)
                     .attempt = w->attempt,
                     .deadline_ms = w->deadline_ms,
                     .body = work_body(w),
-                    .len = work_len(w)};
+                    .len = w->body_len};
     c->cur_attempt = w->attempt;
     c->replied = 0;
     /* A CANCEL for an earlier task (or a broker before a restart) must not hit this one. */
@@ -277,7 +277,7 @@ static void run_work(swb_ctx_t *c, work_t *w)
     if (w->kind == WORK_TASK)
         run_task(c, w);
     else if (h->desc->on_message)
-        h->desc->on_message(c, h->state, w->from, work_body(w), work_len(w));
+        h->desc->on_message(c, h->state, w->from, work_body(w), w->body_len);
     work_free(h, w);
 }
 
@@ -299,7 +299,7 @@ int executor_run_one(host_t *h)
         if (!h->head)
             h->tail = NULL;
         h->queued--;
-        h->queued_bytes -= work_len(w);
+        h->queued_bytes -= w->body_len;
     }
     host_unlock(h);
     if (!w)
@@ -338,7 +338,7 @@ static void drop_unstarted_tasks(host_t *h)
         }
         *pp = w->next;
         h->queued--;
-        h->queued_bytes -= work_len(w);
+        h->queued_bytes -= w->body_len;
         work_put(h, w);
     }
     h->tail = NULL;

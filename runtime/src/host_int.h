@@ -29,11 +29,6 @@ static inline const void *work_body(work_t *w)
     return (const char *)zmq_msg_data(&w->body) + w->body_off;
 }
 
-static inline size_t work_len(const work_t *w)
-{
-    return w->body_len;
-}
-
 typedef struct host host_t;
 
 struct swb_ctx {
