@@ -457,6 +457,20 @@ void harness_call_sum_ok(swb_peer_t *p, int timeout_ms)
     swb_msg_close(&r);
 }
 
+void harness_echo_ok(swb_peer_t *p, const char *to, const char *text)
+{
+    size_t len;
+    void *body = pack_str(&len, text);
+    assert_int_equal(swb_peer_send(p, to, body, len), SWB_OK);
+    swb_msg_t m = {0};
+    assert_int_equal(recv_type(p, &m, SWB_MSG_DELIVER, 5000, NULL), SWB_OK);
+    assert_string_equal(m.from, to);
+    assert_int_equal(m.len, len);
+    assert_memory_equal(m.body, body, len);
+    swb_msg_close(&m);
+    free(body);
+}
+
 void assert_has(const char *text, const char *want)
 {
     if (!strstr(text, want))

@@ -113,4 +113,8 @@ void assert_has(const char *text, const char *want);
  * {sum: 42} within timeout_ms. */
 void harness_call_sum_ok(swb_peer_t *p, int timeout_ms);
 
+/* Send the msgpack string `text` to the echo peer `to` through p and fail the test unless the
+ * same bytes come back from it within 5 s. */
+void harness_echo_ok(swb_peer_t *p, const char *to, const char *text);
+
 #endif

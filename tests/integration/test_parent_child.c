@@ -22,16 +22,7 @@ static void round_trip(harness_t *h, int mode)
 {
     swb_child_t c;
     spawn_one(h, "echo", mode, &c);
-    size_t len;
-    void *body = pack_str(&len, "hello child");
-    assert_int_equal(swb_peer_send(h->parent, c.name, body, len), SWB_OK);
-    swb_msg_t m = {0};
-    assert_int_equal(recv_type(h->parent, &m, SWB_MSG_DELIVER, 5000, NULL), SWB_OK);
-    assert_string_equal(m.from, c.name);
-    assert_int_equal(m.len, len);
-    assert_memory_equal(m.body, body, len);
-    swb_msg_close(&m);
-    free(body);
+    harness_echo_ok(h->parent, c.name, "hello child");
 }
 
 static void test_thread_child_round_trip(void **state)
