@@ -29,20 +29,25 @@
 typedef struct {
     char *data;
     size_t len, cap;
-    int oom;
+    size_t max; /* the most text it may hold */
+    int err;    /* SWB_E_NOMEM or SWB_E_TOO_LARGE once a write failed; later writes do nothing */
 } strbuf;
 
 static void sb_put(strbuf *s, const char *p, size_t n)
 {
-    if (s->oom)
+    if (s->err)
         return;
+    if (n > s->max - s->len) {
+        s->err = SWB_E_TOO_LARGE;
+        return;
+    }
     if (s->len + n + 1 > s->cap) {
         size_t cap = s->cap ? s->cap : 256;
         while (cap < s->len + n + 1)
             cap *= 2;
         char *d = realloc(s->data, cap);
         if (!d) {
-            s->oom = 1;
+            s->err = SWB_E_NOMEM;
             return;
         }
         s->data = d;
@@ -199,7 +204,9 @@ static int rd_string(reader *r)
         unsigned char c = (unsigned char)*r->p;
         if (c == '"') {
             r->p++;
-            return s->oom ? rd_fail(r, SWB_E_NOMEM, "out of memory") : 0;
+            if (s->err) /* it may be as long as the text, so only memory runs out */
+                return rd_fail(r, s->err, "out of memory");
+            return 0;
         }
         if (c < 0x20)
             return rd_fail(r, SWB_E_INVALID, "control character in string");
@@ -437,7 +444,12 @@ int swb_json_to_msgpack(const char *json, char **out, size_t *len, char *err, si
     }
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init(&sbuf);
-    reader r = {.start = json, .p = json, .end = json + n, .err = err, .errcap = errcap};
+    reader r = {.start = json,
+                .p = json,
+                .end = json + n,
+                .err = err,
+                .errcap = errcap,
+                .scratch = {.max = n}};
     msgpack_packer_init(&r.pk, &sbuf, msgpack_sbuffer_write);
     if (rd_value(&r, 1) == 0) {
         rd_ws(&r);
@@ -566,15 +578,15 @@ static int put_key(strbuf *s, const msgpack_object *k, int depth)
 {
     if (k->type == MSGPACK_OBJECT_STR)
         return put_string(s, k->via.str.ptr, k->via.str.size);
-    strbuf t = {0};
+    strbuf t = {.max = s->max - s->len}; /* escaping it into s only lengthens it */
     int rc;
     if (k->type == MSGPACK_OBJECT_BIN) {
         put_base64(&t, (const unsigned char *)k->via.bin.ptr, k->via.bin.size);
         rc = 0;
     } else
         rc = put_value(&t, k, 0, depth);
-    if (!rc && t.oom)
-        rc = SWB_E_NOMEM;
+    if (!rc)
+        rc = t.err;
     if (!rc)
         rc = put_string(s, t.data ? t.data : "", t.len);
     free(t.data);
@@ -654,7 +666,15 @@ static int put_value(strbuf *s, const msgpack_object *o, int pretty, int depth)
     default:
         rc = SWB_E_MALFORMED;
     }
-    return rc;
+    return rc ? rc : s->err; /* a full buffer ends the walk at once */
+}
+
+/* The most JSON `len` bytes of msgpack may become (swb_json.h). Without arrays or maps as
+ * keys a byte becomes at most about 70 characters: a one-byte value at the deepest level,
+ * pretty, is a newline, 64 spaces of indent, "-32" and a comma. */
+static size_t max_json(size_t len)
+{
+    return ((size_t)1 << 20) + 80 * len;
 }
 
 int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out)
@@ -669,12 +689,12 @@ int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out)
     int rc = swb_msgpack_unpack(buf, len, &u);
     if (rc == SWB_E_TRUNCATED || rc == SWB_E_TRAILING)
         rc = SWB_E_MALFORMED; /* this function's callers only tell malformed from too large */
-    strbuf s = {0};
+    strbuf s = {.max = max_json(len)};
     if (!rc)
         rc = put_value(&s, &u.data, pretty, 0);
     msgpack_unpacked_destroy(&u);
-    if (!rc && s.oom)
-        rc = SWB_E_NOMEM;
+    if (!rc)
+        rc = s.err;
     if (rc) {
         free(s.data);
         return rc;

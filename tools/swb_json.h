@@ -18,7 +18,11 @@
  *
  * Nesting is capped at SWB_JSON_MAX_DEPTH levels in both directions: msgpack-c's parser has
  * a fixed 32-level stack (deeper input fails with NOMEM), so deeper JSON would produce bytes
- * no msgpack-c peer could read. Input is capped at SWB_JSON_MAX_INPUT bytes.
+ * no msgpack-c peer could read. Input is capped at SWB_JSON_MAX_INPUT bytes, and JSON made
+ * from msgpack at 1 MiB plus 80 bytes per input byte, more than any value needs unless it has
+ * arrays or maps as map keys: such a key is written as its JSON text in a string, escaping
+ * doubles that text's quotes and backslashes at every level of such keys, and 60 bytes of
+ * msgpack could otherwise ask for gigabytes of JSON.
  *
  * msgpack input is untrusted: msgpack-c believes element counts and allocates for them before
  * reading a byte (5 bytes `dd ff ff ff ff` ask for 4 G elements), so it is decoded with
@@ -47,8 +51,8 @@ int swb_json_to_msgpack(const char *json, char **out, size_t *len, char *err, si
  * Convert one msgpack value of exactly `len` bytes to NUL-terminated JSON text, indented by
  * two spaces when `pretty`, compact otherwise. *out is malloc'd (caller frees). Returns 0,
  * SWB_E_MALFORMED (truncated, bad type byte, counts beyond the input, trailing bytes),
- * SWB_E_TOO_LARGE (input or nesting over the caps), SWB_E_INVALID (a str that is not UTF-8)
- * or SWB_E_NOMEM.
+ * SWB_E_TOO_LARGE (input, output or nesting over the caps), SWB_E_INVALID (a str that is
+ * not UTF-8) or SWB_E_NOMEM.
  */
 int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out);
 

@@ -242,6 +242,35 @@ static void test_non_string_map_keys_render_as_strings(void **state)
     free(out);
 }
 
+/* {{...{nil: nil}...: nil}: nil}, `depth` maps deep, each the key of the one around it. */
+static size_t nested_keys(unsigned char *buf, int depth)
+{
+    size_t n = 0;
+    for (int i = 0; i < depth; i++)
+        buf[n++] = 0x81;
+    for (int i = 0; i <= depth; i++)
+        buf[n++] = 0xc0;
+    return n;
+}
+
+static void test_map_keys_nested_as_keys_are_escaped_at_every_level(void **state)
+{
+    unsigned char mp[8];
+    char *out;
+    assert_int_equal(render(mp, nested_keys(mp, 3), &out), 0);
+    assert_string_equal(out, "{\"{\\\"{\\\\\\\"null\\\\\\\":null}\\\":null}\":null}");
+    free(out);
+}
+
+static void test_json_over_the_output_cap_is_too_large(void **state)
+{
+    /* Escaping doubles the text at each level: 61 bytes ask for gigabytes of JSON. */
+    unsigned char mp[61];
+    char *out = NULL;
+    assert_int_equal(render(mp, nested_keys(mp, 30), &out), SWB_E_TOO_LARGE);
+    assert_null(out);
+}
+
 static void test_floats_render_shortest(void **state)
 {
     char *out;
@@ -379,6 +408,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bin_renders_as_base64),
     cmocka_unit_test(test_ext_renders_as_tagged_object),
     cmocka_unit_test(test_non_string_map_keys_render_as_strings),
+    cmocka_unit_test(test_map_keys_nested_as_keys_are_escaped_at_every_level),
+    cmocka_unit_test(test_json_over_the_output_cap_is_too_large),
     cmocka_unit_test(test_floats_render_shortest),
     cmocka_unit_test(test_nan_and_infinity_render_as_null),
     cmocka_unit_test(test_truncated_msgpack_is_malformed),
