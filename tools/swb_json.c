@@ -670,11 +670,11 @@ static int put_value(strbuf *s, const msgpack_object *o, int pretty, int depth)
 }
 
 /* The most JSON `len` bytes of msgpack may become (swb_json.h). Without arrays or maps as
- * keys a byte becomes at most about 70 characters: a one-byte value at the deepest level,
- * pretty, is a newline, 64 spaces of indent, "-32" and a comma. */
+ * keys a byte becomes at most 71 characters: a false at the deepest level, pretty, is a
+ * newline, 64 spaces of indent, "false" and a comma. */
 static size_t max_json(size_t len)
 {
-    return ((size_t)1 << 20) + 80 * len;
+    return ((size_t)64 << 10) + 80 * len;
 }
 
 int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out)

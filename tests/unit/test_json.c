@@ -271,6 +271,23 @@ static void test_json_over_the_output_cap_is_too_large(void **state)
     assert_null(out);
 }
 
+static void test_the_output_cap_leaves_room_for_the_widest_value(void **state)
+{
+    /* 4000 falses at the deepest level, pretty: 71 characters a byte, the most without arrays
+     * or maps as keys, in a value too large for the cap's fixed part alone. */
+    enum { N = 4000, OUTER = SWB_JSON_MAX_DEPTH - 1 };
+    static unsigned char mp[OUTER + 3 + N];
+    memset(mp, 0x91, OUTER);
+    mp[OUTER] = 0xdc;
+    mp[OUTER + 1] = N >> 8;
+    mp[OUTER + 2] = N & 0xff;
+    memset(mp + OUTER + 3, 0xc2, N);
+    char *out = NULL;
+    assert_int_equal(swb_msgpack_to_json(mp, sizeof mp, 1, &out), 0);
+    assert_true(strlen(out) > (size_t)N * 71);
+    free(out);
+}
+
 static void test_floats_render_shortest(void **state)
 {
     char *out;
@@ -410,6 +427,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_non_string_map_keys_render_as_strings),
     cmocka_unit_test(test_map_keys_nested_as_keys_are_escaped_at_every_level),
     cmocka_unit_test(test_json_over_the_output_cap_is_too_large),
+    cmocka_unit_test(test_the_output_cap_leaves_room_for_the_widest_value),
     cmocka_unit_test(test_floats_render_shortest),
     cmocka_unit_test(test_nan_and_infinity_render_as_null),
     cmocka_unit_test(test_truncated_msgpack_is_malformed),
