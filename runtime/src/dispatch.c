@@ -1,19 +1,19 @@
 /*
  * dispatch.c - the life of a task in the broker, from TASK to its one final RESULT.
  *
- * A task is picked up by the least-loaded worker with room (the top of the service's worker
- * heap: a worker has room while it holds fewer than capacity x window tasks, so its next tasks
- * are already there when one ends) or waits in the service's bounded queue. The window adapts
- * to the worker: enough tasks to cover WINDOW_BUDGET_US of its measured time per task, at least
- * two (one running, one ready) and at most the broker's worker_window. Tasks of microseconds
- * then travel in batches, and a task of a second never waits behind more than one other (but
- * an outlier far slower than its worker's usual holds up whatever waits behind it). Its body
- * frame stays with the task until the end, so a task whose worker dies can be sent again
- * (at-least-once, up to max_attempts); each worker gets a reference-counted copy, never a byte
- * copy. A task whose client already has its answer (deadline, cancel) stays known until its worker
- * answers too, so the worker's slot is accounted for honestly and the late answer is recognised and
- * dropped. RESULTs carry the attempt number, so an answer from an earlier attempt is counted
- * as a duplicate and never reaches the client.
+ * A task is picked up by the least-loaded worker with room, of equals the one that joined
+ * first (the top of the service's worker heap: a worker has room while it holds fewer than capacity
+ * x window tasks, so its next tasks are already there when one ends) or waits in the service's
+ * bounded queue. The window adapts to the worker: enough tasks to cover WINDOW_BUDGET_US of its
+ * measured time per task, at least two (one running, one ready) and at most the broker's
+ * worker_window. Tasks of microseconds then travel in batches, and a task of a second never waits
+ * behind more than one other (but an outlier far slower than its worker's usual holds up whatever
+ * waits behind it). Its body frame stays with the task until the end, so a task whose worker dies
+ * can be sent again (at-least-once, up to max_attempts); each worker gets a reference-counted copy,
+ * never a byte copy. A task whose client already has its answer (deadline, cancel) stays known
+ * until its worker answers too, so the worker's slot is accounted for honestly and the late answer
+ * is recognised and dropped. RESULTs carry the attempt number, so an answer from an earlier attempt
+ * is counted as a duplicate and never reaches the client.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ struct dispatch {
     uint32_t mask, count;
     deadline_t *dl;
     uint32_t n_dl, cap_dl;
-    uint64_t next_id, next_seq, next_pick;
+    uint64_t next_id, next_seq;
     uint64_t late, unknown_results, undeliverable;
     task_t *spare; /* freed task records kept for reuse (linked by wnext) */
     uint32_t n_spare;
@@ -453,7 +453,6 @@ static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
     if (swbi_send(b->router, &r, &h, t->has_body ? &body : NULL, ZMQ_DONTWAIT) != 0)
         return -1;
     t->attempt++;
-    w->last_pick = ++d->next_pick;
     w->last_sent_ms = b->now_ms;
     w->msgs_out++;
     link_task(w, t);

@@ -21,6 +21,7 @@ struct registry {
     uint32_t count;
     uint32_t *free_list;
     uint32_t n_free;
+    uint64_t joins;
     index_t by_name, by_rid;
 };
 
@@ -157,6 +158,7 @@ reg_peer_t *registry_add(registry_t *r, const char *name, const void *rid, size_
     memset(p, 0, sizeof *p);
     p->gen = gen;
     p->used = 1;
+    p->joined = ++r->joins;
     for (int i = 0; i < SWB_MAX_SERVICES; i++)
         p->heap_pos[i] = -1;
     strcpy(p->name, name);

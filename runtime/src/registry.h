@@ -37,7 +37,8 @@ typedef struct {
     int blocked;  /* its pipe was full: no tasks until it is heard from again */
     uint32_t inflight;
     uint64_t score; /* heap key: load per slot, cached by svc_heap_add and svc_heap_fix */
-    uint64_t done, last_pick;
+    uint64_t done;
+    uint64_t joined;      /* join order, from 1: ties in dispatch go to the lowest */
     int64_t last_done_us; /* when its last answer came */
     int busy_since_done;  /* every slot has stayed busy since then (so the gap is task time) */
     uint64_t task_ns;     /* time per task per slot while it was kept busy (moving average) */

@@ -1,9 +1,9 @@
 /*
  * service.c - services: their worker heaps, task queues and latency histograms.
  *
- * The worker heap orders by load score, then by when the worker was last picked, so equal
- * workers take turns. A worker's position in each of its services' heaps is stored in the
- * worker (heap_pos[slot]) so a change in its load is an O(log n) sift, never a scan.
+ * The worker heap orders by load score, then by join order, so of equal workers the one that
+ * joined first is picked (see w_before). A worker's position in each of its services' heaps is
+ * stored in the worker (heap_pos[slot]) so a change in its load is an O(log n) sift, never a scan.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +81,15 @@ static uint64_t score(const reg_peer_t *w)
 }
 
 /* Keys are cached in the worker (a division each): a sift through 512 workers compares
- * twenty of them, twice a task. */
+ * twenty of them, twice a task. Ties go to the worker that joined first, not in turns: among
+ * idle workers the first ones are the likeliest to be awake still (they took the last tasks),
+ * while turns hand each task to the thread that has slept longest, and waking it costs the
+ * broker more than the task (bench/README.md, item 13). */
 static int w_before(const reg_peer_t *a, const reg_peer_t *b)
 {
     if (a->score != b->score)
         return a->score < b->score;
-    return a->last_pick < b->last_pick;
+    return a->joined < b->joined;
 }
 
 /* Every move of an entry updates the worker's position for that service, so removal and

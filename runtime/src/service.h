@@ -1,7 +1,7 @@
 /*
  * service.h - per-service dispatch structures: the heap of workers with a free slot (least
- * loaded first, ties to the one picked longest ago, i.e. round-robin) and the bounded queue of
- * waiting tasks (highest priority first, then FIFO). Both are binary heaps: O(log n) per
+ * loaded first, ties to the one that joined first) and the bounded queue of waiting tasks
+ * (highest priority first, then FIFO). Both are binary heaps: O(log n) per
  * operation however many workers or tasks a service has. While every waiting task has the same
  * priority and they came in order, the queue is a ring instead, O(1) each way: that is nearly
  * always, and a heap's pop cost a busy broker as much as a header decode.

@@ -1,6 +1,7 @@
 /*
- * Load-aware task dispatch through a real broker: calls, least-loaded choice, bounded queues,
- * deadlines, cancel, priorities, worker loss with retries, pools of threads and processes.
+ * Load-aware task dispatch through a real broker: calls, least-loaded choice (of equals, the
+ * worker that joined first), bounded queues, deadlines, cancel, priorities, worker loss with
+ * retries, pools of threads and processes.
  * Every submitted task must end in exactly one RESULT.
  */
 #include <signal.h>
@@ -93,6 +94,31 @@ static void test_least_loaded_worker_gets_more_tasks(void **state)
     assert_int_equal(fast + slow, N);
     assert_true(slow > 0);        /* both were used */
     assert_true(fast > 4 * slow); /* the slow one took clearly fewer */
+}
+
+static void expect_answers_from(harness_t *h, const char *worker, int calls)
+{
+    swb_msg_t r = {0};
+    for (int i = 0; i < calls; i++) {
+        assert_int_equal(swb_call(h->parent, "work", NULL, 0, 10000, &r), SWB_OK);
+        assert_true(unpack_is_str(r.body, r.len, worker));
+    }
+    swb_msg_close(&r);
+}
+
+static void test_equal_workers_give_way_to_the_one_that_joined_first(void **state)
+{
+    harness_t *h = *state;
+    spawn(h, SPEED, "first", SWB_CHILD_THREAD, 1, NULL);
+    spawn(h, SPEED, "second", SWB_CHILD_THREAD, 1, NULL);
+    spawn(h, SPEED, "third", SWB_CHILD_THREAD, 1, NULL);
+    /* One call at a time: the broker has the answer before the next task comes, so every
+     * worker is idle then, and the same one takes them all (the others may sleep on). */
+    expect_answers_from(h, "first", 10);
+    assert_int_equal(swb_disconnect(h->parent, "first"), SWB_OK);
+    int code = -1, sig = -1;
+    assert_int_equal(swb_wait_exit(h->parent, "first", &code, &sig, 5000), SWB_OK);
+    expect_answers_from(h, "second", 10);
 }
 
 static int with_broker(void **state, uint32_t max_queue, uint32_t window)
@@ -479,6 +505,7 @@ static const struct CMUnitTest tests[] = {
     SWB_IT(test_plugin_error_reaches_the_client),
     SWB_IT(test_unknown_service_is_no_such_service),
     SWB_IT(test_least_loaded_worker_gets_more_tasks),
+    SWB_IT(test_equal_workers_give_way_to_the_one_that_joined_first),
     cmocka_unit_test_setup_teardown(test_queue_full_is_reported_at_once, setup_queue5,
                                     harness_teardown),
     SWB_STRICT(test_deadline_while_queued),

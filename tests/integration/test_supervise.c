@@ -401,7 +401,12 @@ static void reload_picks_up_a_new_build(harness_t *h, int mode)
     assert_int_equal(version_of(h->parent), 1);
     copy_file(TP("versioned2"), path);
     assert_int_equal(swb_reload(h->parent, NULL, 10000), SWB_OK);
-    for (int i = 0; i < 4; i++) /* both workers now run the new build */
+    for (int i = 0; i < 2; i++) { /* neither old worker is left to run the old build */
+        int code = -1, sig = -1;
+        assert_int_equal(swb_wait_exit(h->parent, kids[i].name, &code, &sig, 10000), SWB_OK);
+        assert_int_equal(code, 0);
+    }
+    for (int i = 0; i < 4; i++)
         assert_int_equal(version_of(h->parent), 2);
 }
 
