@@ -670,11 +670,12 @@ static int put_value(strbuf *s, const msgpack_object *o, int pretty, int depth)
 }
 
 /* The most JSON `len` bytes of msgpack may become (swb_json.h). Without arrays or maps as
- * keys a byte becomes at most 71 characters: a false at the deepest level, pretty, is a
- * newline, 64 spaces of indent, "false" and a comma. */
+ * keys one byte becomes at most 4 x depth + 5 characters: an array of one element at depth d,
+ * pretty, is a comma, a newline and 2d spaces before it, then "[", and after its element a
+ * newline, 2d spaces and "]". Every other value costs less per byte. */
 static size_t max_json(size_t len)
 {
-    return ((size_t)64 << 10) + 80 * len;
+    return ((size_t)64 << 10) + (4 * SWB_JSON_MAX_DEPTH + 8) * len;
 }
 
 int swb_msgpack_to_json(const void *buf, size_t len, int pretty, char **out)

@@ -19,7 +19,7 @@
  * Nesting is capped at SWB_JSON_MAX_DEPTH levels in both directions: msgpack-c's parser has
  * a fixed 32-level stack (deeper input fails with NOMEM), so deeper JSON would produce bytes
  * no msgpack-c peer could read. Input is capped at SWB_JSON_MAX_INPUT bytes, and JSON made
- * from msgpack at 64 KiB plus 80 bytes per input byte, more than any value needs unless it has
+ * from msgpack at 64 KiB plus 136 bytes per input byte, more than any value needs unless it has
  * arrays or maps as map keys: such a key is written as its JSON text in a string, escaping
  * doubles that text's quotes and backslashes at every level of such keys, and 60 bytes of
  * msgpack could otherwise ask for gigabytes of JSON.

@@ -273,18 +273,20 @@ static void test_json_over_the_output_cap_is_too_large(void **state)
 
 static void test_the_output_cap_leaves_room_for_the_widest_value(void **state)
 {
-    /* 4000 falses at the deepest level, pretty: 71 characters a byte, the most without arrays
-     * or maps as keys, in a value too large for the cap's fixed part alone. */
-    enum { N = 4000, OUTER = SWB_JSON_MAX_DEPTH - 1 };
-    static unsigned char mp[OUTER + 3 + N];
-    memset(mp, 0x91, OUTER);
+    /* 1000 chains of one-element arrays, five deep, ending in false, at the deepest levels,
+     * pretty: about 112 characters a byte (an array of one element at depth 31 is 129 for
+     * its one byte), the most a value without arrays or maps as keys can need. */
+    enum { N = 1000, OUTER = SWB_JSON_MAX_DEPTH - 6, CHAIN = 6 };
+    static unsigned char mp[OUTER + 3 + N * CHAIN];
+    memset(mp, 0x91, sizeof mp);
     mp[OUTER] = 0xdc;
     mp[OUTER + 1] = N >> 8;
     mp[OUTER + 2] = N & 0xff;
-    memset(mp + OUTER + 3, 0xc2, N);
+    for (int i = 0; i < N; i++)
+        mp[OUTER + 3 + i * CHAIN + CHAIN - 1] = 0xc2;
     char *out = NULL;
     assert_int_equal(swb_msgpack_to_json(mp, sizeof mp, 1, &out), 0);
-    assert_true(strlen(out) > (size_t)N * 71);
+    assert_true(strlen(out) > 110 * sizeof mp);
     free(out);
 }
 
