@@ -378,14 +378,22 @@ static void copy_file(const char *from, const char *to)
     assert_int_equal(rename(tmp, to), 0);
 }
 
-static int64_t version_of(swb_peer_t *p)
+/* The build that answers a call, and (when `worker` is given) the worker that ran it. */
+static int64_t version_of_worker(swb_peer_t *p, char *worker, size_t cap)
 {
     swb_msg_t r = {0};
     assert_int_equal(swb_call(p, "versioned", NULL, 0, 5000, &r), SWB_OK);
     int64_t v = -1;
     assert_int_equal(unpack_map_int(r.body, r.len, "version", &v), 0);
+    if (worker)
+        assert_int_equal(unpack_map_str(r.body, r.len, "worker", worker, cap), 0);
     swb_msg_close(&r);
     return v;
+}
+
+static int64_t version_of(swb_peer_t *p)
+{
+    return version_of_worker(p, NULL, 0);
 }
 
 static void reload_picks_up_a_new_build(harness_t *h, int mode)
@@ -401,13 +409,15 @@ static void reload_picks_up_a_new_build(harness_t *h, int mode)
     assert_int_equal(version_of(h->parent), 1);
     copy_file(TP("versioned2"), path);
     assert_int_equal(swb_reload(h->parent, NULL, 10000), SWB_OK);
-    for (int i = 0; i < 2; i++) { /* neither old worker is left to run the old build */
-        int code = -1, sig = -1;
-        assert_int_equal(swb_wait_exit(h->parent, kids[i].name, &code, &sig, 10000), SWB_OK);
-        assert_int_equal(code, 0);
-    }
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(version_of(h->parent), 2);
+    /* Both replacements run the new build: calls one at a time go to the one that joined
+     * first; once it has left, to the other. */
+    char first[SWB_NAME_MAX + 1], second[SWB_NAME_MAX + 1];
+    assert_int_equal(version_of_worker(h->parent, first, sizeof first), 2);
+    assert_int_equal(swb_disconnect(h->parent, first), SWB_OK);
+    int code = -1, sig = -1;
+    assert_int_equal(swb_wait_exit(h->parent, first, &code, &sig, 10000), SWB_OK);
+    assert_int_equal(version_of_worker(h->parent, second, sizeof second), 2);
+    assert_string_not_equal(first, second);
 }
 
 static void test_reload_loads_a_new_build_in_worker_threads(void **state)

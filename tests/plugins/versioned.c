@@ -1,8 +1,11 @@
 /*
  * versioned.c - a test worker built twice, as versioned.so (PLUGIN_VERSION 1) and
- * versioned2.so (2): serves "versioned" and answers {"version": N}, so a test can tell which
- * build a reload loaded.
+ * versioned2.so (2): serves "versioned" and answers {"version": N, "worker": its name}, so a
+ * test can tell which build a reload loaded, and in which worker.
  */
+#include <msgpack.h>
+#include <string.h>
+
 #include "swb_plugin.h"
 
 #ifndef PLUGIN_VERSION
@@ -11,9 +14,19 @@
 
 static int handle(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 {
-    /* {"version": N} with N a positive fixint */
-    const unsigned char out[] = {0x81, 0xa7, 'v', 'e', 'r', 's', 'i', 'o', 'n', PLUGIN_VERSION};
-    return swb_ctx_reply(ctx, out, sizeof out);
+    const char *name = swb_ctx_name(ctx);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "version", 7);
+    msgpack_pack_int(&pk, PLUGIN_VERSION);
+    msgpack_pack_str_with_body(&pk, "worker", 6);
+    msgpack_pack_str_with_body(&pk, name, strlen(name));
+    int rc = swb_ctx_reply(ctx, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
 }
 
 static const swb_plugin_t versioned = {

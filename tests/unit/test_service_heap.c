@@ -15,13 +15,14 @@
 
 static reg_peer_t workers[N];
 
-/* Worker i joined (i+1)-th, serves one service (slot 0), holds nothing. */
+/* Worker i serves one service (slot 0) and holds nothing. Join order is a permutation of the
+ * records' order, as registry slots are reused: a tie broken by address would fail. */
 static reg_peer_t *mk(uint32_t i, uint32_t capacity)
 {
     reg_peer_t *w = &workers[i];
     memset(w, 0, sizeof *w);
     w->used = 1;
-    w->joined = i + 1;
+    w->joined = (uint64_t)(i * 7919u % N) + 1;
     w->capacity = capacity;
     for (int k = 0; k < SWB_MAX_SERVICES; k++)
         w->heap_pos[k] = -1;
@@ -42,12 +43,13 @@ static uint64_t model_score(const reg_peer_t *w)
 static void test_equal_workers_come_out_in_join_order(void **state)
 {
     service_t s = {0};
-    const uint32_t order[] = {5, 2, 7, 0, 3, 6, 1, 4}; /* added in another order than joined */
-    for (uint32_t i = 0; i < 8; i++)
-        assert_int_equal(svc_heap_add(&s, mk(order[i], 1), 0), SWB_OK);
-    for (uint32_t i = 0; i < 8; i++) {
+    for (uint32_t i = 0; i < 64; i++)
+        assert_int_equal(svc_heap_add(&s, mk(i, 1), 0), SWB_OK);
+    uint64_t last = 0;
+    for (uint32_t i = 0; i < 64; i++) {
         reg_peer_t *top = svc_heap_top(&s);
-        assert_ptr_equal(top, &workers[i]);
+        assert_true(top->joined > last); /* each the earliest of those left */
+        last = top->joined;
         svc_heap_remove(&s, top, 0);
         assert_int_equal(top->heap_pos[0], -1);
     }
@@ -58,17 +60,21 @@ static void test_equal_workers_come_out_in_join_order(void **state)
 static void test_the_least_loaded_comes_first_whatever_its_join(void **state)
 {
     service_t s = {0};
-    for (uint32_t i = 0; i < 4; i++)
-        assert_int_equal(svc_heap_add(&s, mk(i, 2), 0), SWB_OK);
-    workers[0].inflight = 1; /* half its slots */
-    svc_heap_fix(&s, &workers[0], 0);
+    const uint64_t joined[] = {3, 1, 4, 2};
+    for (uint32_t i = 0; i < 4; i++) {
+        mk(i, 2)->joined = joined[i];
+        assert_int_equal(svc_heap_add(&s, &workers[i], 0), SWB_OK);
+    }
     assert_ptr_equal(svc_heap_top(&s), &workers[1]);
-    workers[1].load = 600; /* reported load counts too */
+    workers[1].inflight = 1; /* half its slots */
     svc_heap_fix(&s, &workers[1], 0);
-    assert_ptr_equal(svc_heap_top(&s), &workers[2]);
-    workers[0].inflight = 0; /* done: the first is first again */
-    svc_heap_fix(&s, &workers[0], 0);
+    assert_ptr_equal(svc_heap_top(&s), &workers[3]);
+    workers[3].load = 600; /* reported load counts too */
+    svc_heap_fix(&s, &workers[3], 0);
     assert_ptr_equal(svc_heap_top(&s), &workers[0]);
+    workers[1].inflight = 0; /* done: the first to join is first again */
+    svc_heap_fix(&s, &workers[1], 0);
+    assert_ptr_equal(svc_heap_top(&s), &workers[1]);
     svc_free(&s);
 }
 
