@@ -248,8 +248,8 @@ static double scale_cpu_ratio(const summary_t *sums, size_t n, int baseline, int
         if (r->workers == 512)
             at512 = r;
     }
-    if (!at8 || !at512)
-        return -1;
+    if (!at8 || !at512 || at8->cpu_us_per_task <= 0)
+        return -1; /* nothing to divide by: no ratio rather than inf */
     *is_broker = at8->broker_us_per_task > 0 && at512->broker_us_per_task >= 0;
     return *is_broker ? at512->broker_us_per_task / at8->broker_us_per_task
                       : at512->cpu_us_per_task / at8->cpu_us_per_task;
@@ -470,9 +470,12 @@ int main(int argc, char **argv)
                 c.tasks = 100000, c.warmup = o.warmup_set ? o.warmup : 10000;
             size_t first = n_runs;
             for (uint32_t round = 0; round < o.rounds; round++)
-                for (int bl = 0; bl <= o.baseline; bl++)
+                for (int bl = 0; bl <= (o.baseline || o.impl_only == 2); bl++) {
+                    if ((o.impl_only == 1 && bl) || (o.impl_only == 2 && !bl))
+                        continue;
                     if (run_one(bl, &c) != 0)
                         failed = 1;
+                }
             summary_t *sm = &sums[n_sums++];
             summarise(first, n_runs, sm);
             if (!o.json && sm->has_s)
@@ -504,11 +507,12 @@ int main(int argc, char **argv)
             const summary_t *sm = &sums[i];
             if (!sm->has_ratio)
                 continue;
-            printf("%s\n    {\"transport\": \"%s\", \"inflight\": %u, \"throughput\": %.3f, "
+            printf("%s\n    {\"transport\": \"%s\", \"workers\": %u, \"inflight\": %u, "
+                   "\"throughput\": %.3f, "
                    "\"throughput_min\": %.3f, \"throughput_max\": %.3f, \"p50\": %.3f, "
                    "\"p50_min\": %.3f, \"p50_max\": %.3f}",
-                   n_ratios++ ? "," : "", sm->s.transport, sm->s.inflight, sm->tput[0], sm->tput[1],
-                   sm->tput[2], sm->p50[0], sm->p50[1], sm->p50[2]);
+                   n_ratios++ ? "," : "", sm->s.transport, sm->s.workers, sm->s.inflight,
+                   sm->tput[0], sm->tput[1], sm->tput[2], sm->p50[0], sm->p50[1], sm->p50[2]);
         }
         printf("%s]", n_ratios ? "\n  " : "");
         if (scale_ratio >= 0)
