@@ -271,6 +271,27 @@ static int run_one(int baseline, const bench_cfg_t *c)
     return 0;
 }
 
+/* All rounds of one configuration, each Switchboard then the baseline (as --impl and
+ * --baseline ask), summarised into sm and printed unless --json. Returns 1 if a run failed. */
+static int run_config(const opts_t *o, const bench_cfg_t *c, summary_t *sm)
+{
+    int failed = 0;
+    size_t first = n_runs;
+    for (uint32_t round = 0; round < o->rounds; round++)
+        for (int bl = 0; bl <= (o->baseline || o->impl_only == 2); bl++) {
+            if ((o->impl_only == 1 && bl) || (o->impl_only == 2 && !bl))
+                continue;
+            if (run_one(bl, c) != 0)
+                failed = 1;
+        }
+    summarise(first, n_runs, sm);
+    if (!o->json && sm->has_s)
+        print_row(&sm->s);
+    if (!o->json && sm->has_b)
+        print_row(&sm->b);
+    return failed;
+}
+
 static bench_cfg_t make_cfg(const opts_t *o, int transport, uint32_t workers, uint32_t inflight)
 {
     bench_cfg_t c = {.transport = transport,
@@ -441,20 +462,7 @@ int main(int argc, char **argv)
         for (size_t t = 0; t < o.n_transports; t++)
             for (size_t k = 0; k < o.n_inflights; k++) {
                 bench_cfg_t c = make_cfg(&o, o.transports[t], o.workers, o.inflights[k]);
-                size_t first = n_runs;
-                for (uint32_t round = 0; round < o.rounds; round++)
-                    for (int bl = 0; bl <= (o.baseline || o.impl_only == 2); bl++) {
-                        if ((o.impl_only == 1 && bl) || (o.impl_only == 2 && !bl))
-                            continue;
-                        if (run_one(bl, &c) != 0)
-                            failed = 1;
-                    }
-                summary_t *sm = &sums[n_sums++];
-                summarise(first, n_runs, sm);
-                if (!o.json && sm->has_s)
-                    print_row(&sm->s);
-                if (!o.json && sm->has_b)
-                    print_row(&sm->b);
+                failed |= run_config(&o, &c, &sums[n_sums++]);
             }
     } else {
         static const uint32_t sizes[] = {1, 8, 64, 512};
@@ -468,20 +476,7 @@ int main(int argc, char **argv)
             bench_cfg_t c = make_cfg(&o, BT_INPROC, sizes[i], k);
             if (!o.tasks_set)
                 c.tasks = 100000, c.warmup = o.warmup_set ? o.warmup : 10000;
-            size_t first = n_runs;
-            for (uint32_t round = 0; round < o.rounds; round++)
-                for (int bl = 0; bl <= (o.baseline || o.impl_only == 2); bl++) {
-                    if ((o.impl_only == 1 && bl) || (o.impl_only == 2 && !bl))
-                        continue;
-                    if (run_one(bl, &c) != 0)
-                        failed = 1;
-                }
-            summary_t *sm = &sums[n_sums++];
-            summarise(first, n_runs, sm);
-            if (!o.json && sm->has_s)
-                print_row(&sm->s);
-            if (!o.json && sm->has_b)
-                print_row(&sm->b);
+            failed |= run_config(&o, &c, &sums[n_sums++]);
         }
     }
 
