@@ -9,7 +9,6 @@
  * them without downtime. The signals are blocked before any thread exists, so only the
  * sigtimedwait here takes them; it waits in short turns between swb_peer_recv calls.
  */
-#include <getopt.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,23 +35,38 @@ static void on_signal(int sig)
         swb_broker_shutdown(b, shutdown_ms);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
-               "                  [--shutdown-timeout MS]\n"
-               "\n"
-               "Run a broker until SIGINT or SIGTERM, then shut down gracefully (a second\n"
-               "signal stops at once). With --workers, SIGHUP reloads the workers without\n"
-               "downtime. Prints the endpoint it serves.\n"
-               "\n"
-               "  -e, --endpoint EP  bind EP (ipc://, tcp://, inproc://); repeatable;\n"
-               "                     default: SWB_ENDPOINT or the per-user ipc socket\n"
-               "  -w, --workers N    also start N workers running the plugin\n"
-               "  -p, --plugin P     plugin name in the plugin folder, or a path to a .so\n"
-               "  -t, --threads      run the workers as threads of this process, not processes\n"
-               "  -s, --shutdown-timeout MS  how long tasks may take to finish (default 10000)\n"
-               "  -h, --help         this text\n");
-}
+typedef struct {
+    cli_list_t endpoints;
+    long workers;
+    const char *plugin;
+    int threads;
+    long shutdown_ms;
+} broker_args_t;
+
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_LIST_AT(broker_args_t, endpoints), .arg = "EP",
+     .help = "bind EP (ipc://, tcp://, inproc://); repeatable;\n"
+             "default: SWB_ENDPOINT or the per-user ipc socket"},
+    {'w', "workers", CLI_LONG_AT(broker_args_t, workers, 1, 4096), .arg = "N",
+     .what = "worker count", .help = "also start N workers running the plugin"},
+    {'p', "plugin", CLI_STRING_AT(broker_args_t, plugin), .arg = "P",
+     .help = "plugin name in the plugin folder, or a path to a .so"},
+    {'t', "threads", CLI_FLAG_AT(broker_args_t, threads),
+     .help = "run the workers as threads of this process, not processes"},
+    {'s', "shutdown-timeout", CLI_LONG_AT(broker_args_t, shutdown_ms, 0, 3600000), .arg = "MS",
+     .what = "shutdown timeout", .help = "how long tasks may take to finish (default 10000)"},
+};
+
+static const cli_spec_t spec = {
+    .name = "broker",
+    .synopsis = "swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
+                "                  [--shutdown-timeout MS]",
+    .about = "Run a broker until SIGINT or SIGTERM, then shut down gracefully (a second\n"
+             "signal stops at once). With --workers, SIGHUP reloads the workers without\n"
+             "downtime. Prints the endpoint it serves.",
+    CLI_OPTIONS(options),
+    .in_order = 1,
+};
 
 static void print_serving(swb_broker_t *b, const char *const *eps, size_t n)
 {
@@ -183,60 +197,23 @@ static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, l
 
 int cmd_broker(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"workers", required_argument, NULL, 'w'},
-                                             {"plugin", required_argument, NULL, 'p'},
-                                             {"threads", no_argument, NULL, 't'},
-                                             {"shutdown-timeout", required_argument, NULL, 's'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char **eps = calloc((size_t)argc, sizeof *eps);
-    size_t n_eps = 0;
-    const char *plugin = NULL;
-    long workers = 0;
-    int threads = 0, c, rc = 0;
-    if (!eps)
-        return 1;
-    long timeout = 10000;
-    while (!rc && (c = getopt_long(argc, argv, "+e:w:p:ts:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            eps[n_eps++] = optarg;
-            break;
-        case 'w':
-            if (cli_parse_long("broker", "worker count", optarg, 1, 4096, &workers))
-                rc = 2;
-            break;
-        case 'p':
-            plugin = optarg;
-            break;
-        case 't':
-            threads = 1;
-            break;
-        case 's':
-            if (cli_parse_long("broker", "shutdown timeout", optarg, 0, 3600000, &timeout))
-                rc = 2;
-            shutdown_ms = (int)timeout;
-            break;
-        case 'h':
-            usage(stdout);
-            free(eps);
-            return 0;
-        default:
-            usage(stderr);
-            rc = 2;
-        }
-    }
-    if (!rc && optind < argc)
-        rc = cli_usage_error("broker", usage, "unexpected argument '%s'", argv[optind]);
-    else if (!rc && workers && !plugin)
-        rc = cli_usage_error("broker", usage, "--workers needs --plugin");
-    else if (!rc && !workers && (plugin || threads))
-        rc = cli_usage_error("broker", usage, "--plugin and --threads need --workers");
-    if (rc) {
-        free(eps);
+    broker_args_t a = {.shutdown_ms = 10000};
+    int first, rc = cli_opts_parse(&spec, argc, argv, &a, &first);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (first < argc)
+        rc = cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
+    else if (a.workers && !a.plugin)
+        rc = cli_usage_error(&spec, "--workers needs --plugin");
+    else if (!a.workers && (a.plugin || a.threads))
+        rc = cli_usage_error(&spec, "--plugin and --threads need --workers");
+    if (rc != CLI_GO_ON) {
+        cli_opts_free(&spec, &a);
         return rc;
     }
+    shutdown_ms = (int)a.shutdown_ms;
+    const char **eps = a.endpoints.items;
+    size_t n_eps = a.endpoints.n;
 
     /* Block before swb_broker_new creates any thread: every thread inherits the mask. */
     sigset_t sigs;
@@ -244,7 +221,7 @@ int cmd_broker(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
-    if (workers)
+    if (a.workers)
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     /* Hundreds of worker threads need a descriptor or two each: take what the hard limit
@@ -259,12 +236,12 @@ int cmd_broker(int argc, char **argv)
     rc = swb_broker_new(&b, &bo);
     if (rc) {
         fprintf(stderr, "swb broker: %s\n", swb_strerror(rc));
-        free(eps);
+        cli_opts_free(&spec, &a);
         return 1;
     }
     print_serving(b, eps, n_eps);
-    rc = workers ? run_pool(b, &sigs, plugin, workers, threads) : run_foreground(b);
+    rc = a.workers ? run_pool(b, &sigs, a.plugin, a.workers, a.threads) : run_foreground(b);
     swb_broker_destroy(&b);
-    free(eps);
+    cli_opts_free(&spec, &a);
     return rc;
 }

@@ -7,7 +7,6 @@
  * task's own or the broker's, is printed as `error: <wire name>: <text>` on stderr (exit 1),
  * the same form as `swb send`, so scripts can match on the stable wire name.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,21 +14,30 @@
 #include "swb_json.h"
 #include "switchboard.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: swb call [--endpoint EP] [--timeout MS] [--pretty] [--] SERVICE [JSON]\n"
-               "\n"
-               "Run one task on SERVICE with JSON (as msgpack; null when omitted) as its input\n"
-               "and print the result as JSON. On error print 'error: NAME: TEXT' on stderr\n"
-               "and exit 1 (NAME is the wire name, e.g. no_such_service, deadline). A JSON\n"
-               "body that starts with '-' goes after --.\n"
-               "\n"
-               "  -e, --endpoint EP   broker endpoint; default: SWB_ENDPOINT or the per-user\n"
-               "                      ipc socket\n"
-               "  -t, --timeout MS    the task's deadline (default 10000)\n"
-               "  -P, --pretty        indent the result\n"
-               "  -h, --help          this text\n");
-}
+typedef struct {
+    const char *endpoint;
+    long timeout_ms;
+    int pretty;
+} call_args_t;
+
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_STRING_AT(call_args_t, endpoint), .arg = "EP",
+     .help = "broker endpoint; default: SWB_ENDPOINT or the per-user\nipc socket"},
+    {'t', "timeout", CLI_LONG_AT(call_args_t, timeout_ms, 1, 24L * 3600 * 1000), .arg = "MS",
+     .help = "the task's deadline (default 10000)"},
+    {'P', "pretty", CLI_FLAG_AT(call_args_t, pretty), .help = "indent the result"},
+};
+
+/* Options may follow the operands; a body starting with '-' (such as -5) goes after --. */
+static const cli_spec_t spec = {
+    .name = "call",
+    .synopsis = "swb call [--endpoint EP] [--timeout MS] [--pretty] [--] SERVICE [JSON]",
+    .about = "Run one task on SERVICE with JSON (as msgpack; null when omitted) as its input\n"
+             "and print the result as JSON. On error print 'error: NAME: TEXT' on stderr\n"
+             "and exit 1 (NAME is the wire name, e.g. no_such_service, deadline). A JSON\n"
+             "body that starts with '-' goes after --.",
+    CLI_OPTIONS(options),
+};
 
 static int print_error(int code, const char *text)
 {
@@ -64,19 +72,19 @@ static int call(swb_peer_t *p, const char *service, const char *body, size_t len
 
 int cmd_call(int argc, char **argv)
 {
-    cli_io_opts_t io = {.timeout_ms = 10000};
-    int parsed = cli_parse_io_opts("call", usage, argc, argv, &io, 1);
-    if (parsed >= 0)
+    call_args_t a = {.timeout_ms = 10000};
+    int first, parsed = cli_opts_parse(&spec, argc, argv, &a, &first);
+    if (parsed != CLI_GO_ON)
         return parsed;
-    const char *endpoint = io.endpoint;
-    long timeout_ms = io.timeout_ms;
-    int pretty = io.pretty;
-    int nargs = argc - optind;
+    const char *endpoint = a.endpoint;
+    long timeout_ms = a.timeout_ms;
+    int pretty = a.pretty;
+    int nargs = argc - first;
     if (nargs < 1 || nargs > 2)
-        return cli_usage_error("call", usage, "expected SERVICE and an optional JSON body");
-    const char *service = argv[optind], *json = nargs == 2 ? argv[optind + 1] : "null";
+        return cli_usage_error(&spec, "expected SERVICE and an optional JSON body");
+    const char *service = argv[first], *json = nargs == 2 ? argv[first + 1] : "null";
     if (!*service || strlen(service) > SWB_NAME_MAX)
-        return cli_usage_error("call", usage, "bad service name '%s'", service);
+        return cli_usage_error(&spec, "bad service name '%s'", service);
 
     char *body = NULL, err[256];
     size_t len = 0;

@@ -8,9 +8,9 @@
  * worker processes die with their parent, so nothing is left behind.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,15 +40,20 @@ static const demo_t demos[] = {
 
 #define N_DEMOS (sizeof demos / sizeof demos[0])
 
-static void usage(FILE *f)
+static void list_demos(FILE *f)
 {
-    fprintf(f, "usage: swb demo [NAME...]\n"
-               "\n"
-               "Run the example programs (found beside swb) one after another, print their\n"
-               "output and a summary; exit 1 if any failed. Names pick some of them:\n");
     for (size_t i = 0; i < N_DEMOS; i++)
         fprintf(f, "  %s\n", demos[i].name);
 }
+
+/* No options but -h: the operands name examples, in any order with it. */
+static const cli_spec_t spec = {
+    .name = "demo",
+    .synopsis = "swb demo [NAME...]",
+    .about = "Run the example programs (found beside swb) one after another, print their\n"
+             "output and a summary; exit 1 if any failed. Names pick some of them:",
+    .more = list_demos,
+};
 
 static int64_t now_ms(void)
 {
@@ -133,22 +138,15 @@ static const demo_t *find(const char *name)
 
 int cmd_demo(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        usage(stderr);
-        return 2;
-    }
+    int first, rc = cli_opts_parse(&spec, argc, argv, NULL, &first);
+    if (rc != CLI_GO_ON)
+        return rc;
     const demo_t *chosen[N_DEMOS];
     size_t n = 0;
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         const demo_t *d = find(argv[i]);
         if (!d)
-            return cli_usage_error("demo", usage, "no example named '%s'", argv[i]);
+            return cli_usage_error(&spec, "no example named '%s'", argv[i]);
         if (n < N_DEMOS)
             chosen[n++] = d;
     }

@@ -6,7 +6,6 @@
  * (unknown peer, unreachable, ...) is printed on stderr (exit 1). Anything else that arrives
  * meanwhile (messages from other peers, events) is not for us and is skipped.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,21 +14,30 @@
 #include "swb_json.h"
 #include "switchboard.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: swb send [--endpoint EP] [--timeout MS] [--pretty] [--] PEER JSON\n"
-               "\n"
-               "Send JSON (as msgpack) to the peer named PEER and wait up to MS milliseconds\n"
-               "(default 2000) for a reply, which is printed as JSON. No reply is not an error.\n"
-               "Exit 1 when the broker answers with an error (e.g. no such peer). A JSON body\n"
-               "that starts with '-' goes after --.\n"
-               "\n"
-               "  -e, --endpoint EP   broker endpoint; default: SWB_ENDPOINT or the per-user\n"
-               "                      ipc socket\n"
-               "  -t, --timeout MS    how long to wait for a reply; 0 does not wait\n"
-               "  -P, --pretty        indent the reply\n"
-               "  -h, --help          this text\n");
-}
+typedef struct {
+    const char *endpoint;
+    long timeout_ms;
+    int pretty;
+} send_args_t;
+
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_STRING_AT(send_args_t, endpoint), .arg = "EP",
+     .help = "broker endpoint; default: SWB_ENDPOINT or the per-user\nipc socket"},
+    {'t', "timeout", CLI_LONG_AT(send_args_t, timeout_ms, 0, 24L * 3600 * 1000), .arg = "MS",
+     .help = "how long to wait for a reply; 0 does not wait"},
+    {'P', "pretty", CLI_FLAG_AT(send_args_t, pretty), .help = "indent the reply"},
+};
+
+/* Options may follow the operands; a body starting with '-' (such as -5) goes after --. */
+static const cli_spec_t spec = {
+    .name = "send",
+    .synopsis = "swb send [--endpoint EP] [--timeout MS] [--pretty] [--] PEER JSON",
+    .about = "Send JSON (as msgpack) to the peer named PEER and wait up to MS milliseconds\n"
+             "(default 2000) for a reply, which is printed as JSON. No reply is not an error.\n"
+             "Exit 1 when the broker answers with an error (e.g. no such peer). A JSON body\n"
+             "that starts with '-' goes after --.",
+    CLI_OPTIONS(options),
+};
 
 static int64_t now_ms(void)
 {
@@ -88,18 +96,18 @@ static int await_reply(swb_peer_t *p, const char *peer, long timeout_ms, int pre
 
 int cmd_send(int argc, char **argv)
 {
-    cli_io_opts_t io = {.timeout_ms = 2000};
-    int parsed = cli_parse_io_opts("send", usage, argc, argv, &io, 0);
-    if (parsed >= 0)
+    send_args_t a = {.timeout_ms = 2000};
+    int first, parsed = cli_opts_parse(&spec, argc, argv, &a, &first);
+    if (parsed != CLI_GO_ON)
         return parsed;
-    const char *endpoint = io.endpoint;
-    long timeout_ms = io.timeout_ms;
-    int pretty = io.pretty;
-    if (argc - optind != 2)
-        return cli_usage_error("send", usage, "expected PEER and JSON");
-    const char *peer = argv[optind], *json = argv[optind + 1];
+    const char *endpoint = a.endpoint;
+    long timeout_ms = a.timeout_ms;
+    int pretty = a.pretty;
+    if (argc - first != 2)
+        return cli_usage_error(&spec, "expected PEER and JSON");
+    const char *peer = argv[first], *json = argv[first + 1];
     if (!*peer || strlen(peer) > SWB_NAME_MAX)
-        return cli_usage_error("send", usage, "bad peer name '%s'", peer);
+        return cli_usage_error(&spec, "bad peer name '%s'", peer);
 
     char *body = NULL, err[256];
     size_t len = 0;

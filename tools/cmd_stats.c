@@ -8,7 +8,6 @@
  * it: other top-level scalars as "key: value", one level of nested maps as "key.sub: value",
  * and any other array of maps (such as per-service counters) as a table of its own.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,27 @@ static const char *const col_title[N_COLS] = {"NAME",      "KIND",   "PID",     
 static const char *const col_key[N_COLS] = {
     "name", "kind", "pid", "services", "inflight", "window", "last_heartbeat_ms"};
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: swb stats [--endpoint EP] [--json] [--timeout MS]\n"
-               "\n"
-               "Print the broker's counters and a table of its peers.\n"
-               "\n"
-               "  -e, --endpoint EP   broker endpoint; default: SWB_ENDPOINT or the per-user\n"
-               "                      ipc socket\n"
-               "  -j, --json          print the whole reply as JSON instead\n"
-               "  -t, --timeout MS    how long to wait for the broker (default 2000)\n"
-               "  -h, --help          this text\n");
-}
+typedef struct {
+    const char *endpoint;
+    int json;
+    long timeout_ms;
+} stats_args_t;
+
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_STRING_AT(stats_args_t, endpoint), .arg = "EP",
+     .help = "broker endpoint; default: SWB_ENDPOINT or the per-user\nipc socket"},
+    {'j', "json", CLI_FLAG_AT(stats_args_t, json), .help = "print the whole reply as JSON instead"},
+    {'t', "timeout", CLI_LONG_AT(stats_args_t, timeout_ms, 1, 3600 * 1000), .arg = "MS",
+     .help = "how long to wait for the broker (default 2000)"},
+};
+
+static const cli_spec_t spec = {
+    .name = "stats",
+    .synopsis = "swb stats [--endpoint EP] [--json] [--timeout MS]",
+    .about = "Print the broker's counters and a table of its peers.",
+    CLI_OPTIONS(options),
+    .in_order = 1,
+};
 
 static const msgpack_object *map_get(const msgpack_object *map, const char *key)
 {
@@ -273,40 +281,18 @@ static int print_json(const void *body, size_t len)
 
 int cmd_stats(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL;
-    long timeout_ms = 2000;
-    int json = 0, c;
-    while ((c = getopt_long(argc, argv, "+e:jt:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 't':
-            if (cli_parse_long("stats", "timeout", optarg, 1, 3600 * 1000, &timeout_ms))
-                return 2;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("stats", usage, "unexpected argument '%s'", argv[optind]);
+    stats_args_t a = {.timeout_ms = 2000};
+    int first, rc = cli_opts_parse(&spec, argc, argv, &a, &first);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (first < argc)
+        return cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
+    const char *endpoint = a.endpoint;
+    long timeout_ms = a.timeout_ms;
 
     swb_peer_t *p = NULL;
     swb_peer_opts_t po = {.endpoint = endpoint, .connect_timeout_ms = (int)timeout_ms};
-    int rc = swb_peer_new(&p, &po);
+    rc = swb_peer_new(&p, &po);
     if (rc) {
         fprintf(stderr, "swb stats: cannot connect to the broker: %s\n", swb_strerror(rc));
         return 1;
@@ -319,7 +305,7 @@ int cmd_stats(int argc, char **argv)
         fprintf(stderr, "swb stats: %s\n", swb_strerror(rc));
         return 1;
     }
-    rc = json ? print_json(body, len) : stats_print_table(body, len);
+    rc = a.json ? print_json(body, len) : stats_print_table(body, len);
     free(body);
     return rc;
 }

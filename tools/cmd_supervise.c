@@ -3,7 +3,6 @@
  * without downtime, or to change how many workers a spawn group has. By default they act on
  * the workers of `swb broker --workers`, whose parent is named "swb-broker".
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,55 +11,35 @@
 
 #define DEFAULT_PARENT "swb-broker"
 
-static void reload_usage(FILE *f)
-{
-    fprintf(f, "usage: swb reload [--endpoint EP] [--parent NAME] [GROUP]\n"
-               "\n"
-               "Replace the workers of a parent (all, or those of spawn group GROUP): each\n"
-               "replacement starts first, then the old worker is drained and leaves.\n"
-               "\n"
-               "  -e, --endpoint EP  broker endpoint (default SWB_ENDPOINT or the per-user one)\n"
-               "  -P, --parent NAME  whose workers (default " DEFAULT_PARENT ")\n");
-}
+typedef struct {
+    const char *endpoint, *parent;
+} supervise_args_t;
 
-static void scale_usage(FILE *f)
-{
-    fprintf(f, "usage: swb scale [--endpoint EP] [--parent NAME] GROUP N\n"
-               "\n"
-               "Set the number of workers in spawn group GROUP (the spawn's name, or the\n"
-               "plugin's): more are started like the first, extra ones drain and leave.\n"
-               "\n"
-               "  -e, --endpoint EP  broker endpoint (default SWB_ENDPOINT or the per-user one)\n"
-               "  -P, --parent NAME  whose workers (default " DEFAULT_PARENT ")\n");
-}
+/* reload and scale take the same options. */
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_STRING_AT(supervise_args_t, endpoint), .arg = "EP",
+     .help = "broker endpoint (default SWB_ENDPOINT or the per-user one)"},
+    {'P', "parent", CLI_STRING_AT(supervise_args_t, parent), .arg = "NAME",
+     .help = "whose workers (default " DEFAULT_PARENT ")"},
+};
 
-static int parse(const char *cmd, void (*usage)(FILE *), int argc, char **argv,
-                 const char **endpoint, const char **parent)
-{
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"parent", required_argument, NULL, 'P'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "+e:P:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            *endpoint = optarg;
-            break;
-        case 'P':
-            *parent = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    (void)cmd;
-    return -1;
-}
+static const cli_spec_t reload_spec = {
+    .name = "reload",
+    .synopsis = "swb reload [--endpoint EP] [--parent NAME] [GROUP]",
+    .about = "Replace the workers of a parent (all, or those of spawn group GROUP): each\n"
+             "replacement starts first, then the old worker is drained and leaves.",
+    CLI_OPTIONS(options),
+    .in_order = 1,
+};
+
+static const cli_spec_t scale_spec = {
+    .name = "scale",
+    .synopsis = "swb scale [--endpoint EP] [--parent NAME] GROUP N",
+    .about = "Set the number of workers in spawn group GROUP (the spawn's name, or the\n"
+             "plugin's): more are started like the first, extra ones drain and leave.",
+    CLI_OPTIONS(options),
+    .in_order = 1,
+};
 
 static int connect_and(const char *cmd, const char *endpoint, swb_peer_t **p)
 {
@@ -73,16 +52,15 @@ static int connect_and(const char *cmd, const char *endpoint, swb_peer_t **p)
 
 int cmd_reload(int argc, char **argv)
 {
-    const char *endpoint = NULL, *parent = DEFAULT_PARENT;
-    int rc = parse("reload", reload_usage, argc, argv, &endpoint, &parent);
-    if (rc >= 0)
+    supervise_args_t a = {.parent = DEFAULT_PARENT};
+    int first, rc = cli_opts_parse(&reload_spec, argc, argv, &a, &first);
+    if (rc != CLI_GO_ON)
         return rc;
-    if (argc - optind > 1)
-        return cli_usage_error("reload", reload_usage, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    const char *group = optind < argc ? argv[optind] : NULL;
+    if (argc - first > 1)
+        return cli_usage_error(&reload_spec, "unexpected argument '%s'", argv[first + 1]);
+    const char *parent = a.parent, *group = first < argc ? argv[first] : NULL;
     swb_peer_t *p = NULL;
-    if (connect_and("reload", endpoint, &p))
+    if (connect_and("reload", a.endpoint, &p))
         return 1;
     rc = swb_request_reload(p, parent, group);
     swb_peer_destroy(&p);
@@ -96,29 +74,30 @@ int cmd_reload(int argc, char **argv)
 
 int cmd_scale(int argc, char **argv)
 {
-    const char *endpoint = NULL, *parent = DEFAULT_PARENT;
-    int rc = parse("scale", scale_usage, argc, argv, &endpoint, &parent);
-    if (rc >= 0)
+    supervise_args_t a = {.parent = DEFAULT_PARENT};
+    int first, rc = cli_opts_parse(&scale_spec, argc, argv, &a, &first);
+    if (rc != CLI_GO_ON)
         return rc;
-    if (argc - optind != 2)
-        return cli_usage_error("scale", scale_usage, "expected GROUP and N");
+    if (argc - first != 2)
+        return cli_usage_error(&scale_spec, "expected GROUP and N");
+    const char *parent = a.parent, *group = argv[first];
     long n;
-    if (cli_parse_long("scale", "worker count", argv[optind + 1], 0, 256, &n))
+    if (cli_parse_long("scale", "worker count", argv[first + 1], 0, 256, &n))
         return 2;
     swb_peer_t *p = NULL;
-    if (connect_and("scale", endpoint, &p))
+    if (connect_and("scale", a.endpoint, &p))
         return 1;
-    rc = swb_request_scale(p, parent, argv[optind], (uint32_t)n);
+    rc = swb_request_scale(p, parent, group, (uint32_t)n);
     swb_peer_destroy(&p);
     if (rc == SWB_E_UNKNOWN_PEER) {
         fprintf(stderr, "error: %s: %s has no workers in group '%s'\n", swb_errname(rc), parent,
-                argv[optind]);
+                group);
         return 1;
     }
     if (rc) {
         fprintf(stderr, "error: %s: %s\n", swb_errname(rc), swb_strerror(rc));
         return 1;
     }
-    printf("%s: %ld worker%s\n", argv[optind], n, n == 1 ? "" : "s");
+    printf("%s: %ld worker%s\n", group, n, n == 1 ? "" : "s");
     return 0;
 }

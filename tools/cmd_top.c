@@ -2,7 +2,6 @@
  * cmd_top.c - `swb top`: the broker's STATS as tables, redrawn every interval until
  * interrupted (or --count times), like top(1).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -11,53 +10,40 @@
 #include "cli.h"
 #include "switchboard.h"
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: swb top [--endpoint EP] [--interval MS] [--count N]\n"
-               "\n"
-               "Show the broker's peers, services and counters, refreshed until Ctrl-C.\n"
-               "\n"
-               "  -e, --endpoint EP  broker endpoint (default SWB_ENDPOINT or the per-user one)\n"
-               "  -i, --interval MS  refresh period (default 1000)\n"
-               "  -n, --count N      stop after N screens (default: run until interrupted)\n");
-}
+typedef struct {
+    const char *endpoint;
+    long interval_ms, count;
+} top_args_t;
+
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_STRING_AT(top_args_t, endpoint), .arg = "EP",
+     .help = "broker endpoint (default SWB_ENDPOINT or the per-user one)"},
+    {'i', "interval", CLI_LONG_AT(top_args_t, interval_ms, 50, 3600000), .arg = "MS",
+     .help = "refresh period (default 1000)"},
+    {'n', "count", CLI_LONG_AT(top_args_t, count, 1, 1000000), .arg = "N",
+     .help = "stop after N screens (default: run until interrupted)"},
+};
+
+static const cli_spec_t spec = {
+    .name = "top",
+    .synopsis = "swb top [--endpoint EP] [--interval MS] [--count N]",
+    .about = "Show the broker's peers, services and counters, refreshed until Ctrl-C.",
+    CLI_OPTIONS(options),
+    .in_order = 1,
+};
 
 int cmd_top(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-                                             {"interval", required_argument, NULL, 'i'},
-                                             {"count", required_argument, NULL, 'n'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *endpoint = NULL;
-    long interval = 1000, count = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+e:i:n:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            endpoint = optarg;
-            break;
-        case 'i':
-            if (cli_parse_long("top", "interval", optarg, 50, 3600000, &interval))
-                return 2;
-            break;
-        case 'n':
-            if (cli_parse_long("top", "count", optarg, 1, 1000000, &count))
-                return 2;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("top", usage, "unexpected argument '%s'", argv[optind]);
+    top_args_t a = {.interval_ms = 1000};
+    int first, rc = cli_opts_parse(&spec, argc, argv, &a, &first);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (first < argc)
+        return cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
+    long interval = a.interval_ms, count = a.count;
     swb_peer_t *p = NULL;
-    swb_peer_opts_t po = {.endpoint = endpoint};
-    int rc = swb_peer_new(&p, &po);
+    swb_peer_opts_t po = {.endpoint = a.endpoint};
+    rc = swb_peer_new(&p, &po);
     if (rc) {
         fprintf(stderr, "swb top: cannot connect to the broker: %s\n", swb_strerror(rc));
         return 1;

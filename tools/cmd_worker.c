@@ -3,7 +3,6 @@
  * worker started by hand (on this host or, with a tcp:// endpoint, on another). SIGINT and
  * SIGTERM set the host's stop flag; the host leaves with BYE.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,62 +17,51 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: swb worker --plugin NAME|PATH [--endpoint EP] [--name N] [--capacity N]\n"
-               "\n"
-               "Run a worker plugin connected to a broker until the broker says BYE or SIGINT\n"
-               "or SIGTERM arrives.\n"
-               "\n"
-               "  -e, --endpoint EP   broker endpoint; default: SWB_ENDPOINT or the per-user\n"
-               "                      ipc socket. A tcp:// endpoint makes this a remote worker.\n"
-               "  -p, --plugin P      plugin name in the plugin folder, or a path to a .so\n"
-               "  -n, --name N        worker name (default: the broker picks one)\n"
-               "  -c, --capacity N    tasks at once (default: the plugin's)\n"
-               "  -h, --help          this text\n");
-}
+typedef struct {
+    const char *endpoint, *plugin, *name;
+    long capacity;
+} worker_args_t;
+
+static const cli_opt_t options[] = {
+    {'e', "endpoint", CLI_STRING_AT(worker_args_t, endpoint), .arg = "EP",
+     .help = "broker endpoint; default: SWB_ENDPOINT or the per-user\n"
+             "ipc socket. A tcp:// endpoint makes this a remote worker."},
+    {'p', "plugin", CLI_STRING_AT(worker_args_t, plugin), .arg = "P",
+     .help = "plugin name in the plugin folder, or a path to a .so"},
+    {'n', "name", CLI_STRING_AT(worker_args_t, name), .arg = "N",
+     .help = "worker name (default: the broker picks one)"},
+    {'c', "capacity", CLI_LONG_AT(worker_args_t, capacity, 1, 1000000), .arg = "N",
+     .help = "tasks at once (default: the plugin's)"},
+};
+
+static const cli_spec_t spec = {
+    .name = "worker",
+    .synopsis = "swb worker --plugin NAME|PATH [--endpoint EP] [--name N] [--capacity N]",
+    .about = "Run a worker plugin connected to a broker until the broker says BYE or SIGINT\n"
+             "or SIGTERM arrives.",
+    CLI_OPTIONS(options),
+    .in_order = 1,
+};
 
 int cmd_worker(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"plugin", required_argument, NULL, 'p'},
-        {"name", required_argument, NULL, 'n'},     {"capacity", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    swb_host_opts_t opts = {.kind = SWB_PEER_PROCESS};
-    long capacity = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+e:p:n:c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            opts.endpoint = optarg;
-            break;
-        case 'p':
-            opts.plugin = optarg;
-            break;
-        case 'n':
-            opts.name = optarg;
-            break;
-        case 'c':
-            if (cli_parse_long("worker", "capacity", optarg, 1, 1000000, &capacity))
-                return 2;
-            opts.capacity = (uint32_t)capacity;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("worker", usage, "unexpected argument '%s'", argv[optind]);
-    if (!opts.plugin)
-        return cli_usage_error("worker", usage, "--plugin is required");
+    worker_args_t a = {0};
+    int first, rc = cli_opts_parse(&spec, argc, argv, &a, &first);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (first < argc)
+        return cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
+    if (!a.plugin)
+        return cli_usage_error(&spec, "--plugin is required");
+    swb_host_opts_t opts = {.kind = SWB_PEER_PROCESS,
+                            .endpoint = a.endpoint,
+                            .plugin = a.plugin,
+                            .name = a.name,
+                            .capacity = (uint32_t)a.capacity};
 
     char defep[512];
     if (!opts.endpoint) {
-        int rc = swb_default_endpoint(defep, sizeof defep);
+        rc = swb_default_endpoint(defep, sizeof defep);
         if (rc) {
             fprintf(stderr, "swb worker: no endpoint: %s\n", swb_strerror(rc));
             return 1;
@@ -91,6 +79,6 @@ int cmd_worker(int argc, char **argv)
     _Static_assert(sizeof(sig_atomic_t) == sizeof(int), "stop flag is a volatile int");
     opts.stop = (volatile int *)&stop_flag;
 
-    int rc = swb_host_run(&opts);
+    rc = swb_host_run(&opts);
     return rc < 0 || rc > 255 ? 1 : rc;
 }
