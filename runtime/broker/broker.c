@@ -11,6 +11,9 @@
  * of the broker's CPU at one task in flight) and looks at the other descriptors, without
  * waiting, once per BUSY_WAIT_MS. After BUSY_WAIT_MS without a message it goes back to zmq_poll
  * over everything.
+ *
+ * Layer: broker; uses: dispatch, supervise, common; called by: embed (broker_new, from
+ * swb_broker_new) and programs through the public swb_broker_* calls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "broker_int.h"
 
 #define RECV_BATCH   256 /* messages per poll turn, so timers still run under a flood */
@@ -86,7 +90,8 @@ static int set_int(void *sock, int opt, int v)
     return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
-int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
+int broker_new(swb_broker_t **out, const swb_broker_opts_t *opts,
+               const struct child_ops *thread_ops, void *thread_ctx)
 {
     swb_broker_opts_t o = opts ? *opts : (swb_broker_opts_t){0};
     if (!out)
@@ -104,7 +109,7 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
         b->max_msg = SWB_MAX_HEADER + SWBI_INLINE_MAX;
     b->max_peers = o.max_peers ? o.max_peers : 4096;
     b->peer_hwm = o.peer_hwm ? o.peer_hwm : 10000;
-    b->started_ms = b->now_ms = swbi_now_ms();
+    b->started_ms = b->now.ms = swbi_now_ms();
     snprintf(b->plugin_dir, sizeof b->plugin_dir, "%s", swbi_plugin_dir(o.plugin_dir));
     if (swbi_worker_exe(o.worker_exe, b->worker_exe, sizeof b->worker_exe) != SWB_OK)
         b->worker_exe[0] = '\0'; /* process children will fail to spawn with a clear error */
@@ -183,7 +188,7 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
                                                                   : o.max_tasks,
                             .no_worker_grace = o.no_worker_grace_ms ? o.no_worker_grace_ms : 5000,
                             .hung_grace = o.hung_grace_ms ? o.hung_grace_ms : 1000};
-    if ((rc = dispatch_new(&b->disp, b, &dopt)) != SWB_OK)
+    if ((rc = dispatch_new(&b->disp, &broker_dispatch_ops, b, b->reg, &b->now, &dopt)) != SWB_OK)
         goto fail;
     supervisor_opts_t so = {.zmq_ctx = b->ctx,
                             .inproc = b->inproc,
@@ -195,7 +200,9 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
                             .backoff_max_ms = o.restart_backoff_max_ms,
                             .max_restarts = o.max_restarts,
                             .restart_period_ms = o.restart_period_ms,
-                            .max_children = o.max_children};
+                            .max_children = o.max_children,
+                            .thread_ops = thread_ops,
+                            .thread_ctx = thread_ctx};
     if ((rc = supervisor_new(&b->sup, &so)) != SWB_OK)
         goto fail;
     *out = b;
@@ -249,8 +256,8 @@ static int recv_one(swb_broker_t *b, int wait)
     }
     SWBI_RECEIVED();
     if (wait)
-        b->now_ms = swbi_now_ms();
-    b->now_us = swbi_now_us();
+        b->now.ms = swbi_now_ms();
+    b->now.us = swbi_now_us();
     zmq_msg_init(&hdr);
     zmq_msg_init(&body);
     swbi_rid_t r = {zmq_msg_data(&rid), zmq_msg_size(&rid)};
@@ -278,6 +285,8 @@ static int recv_one(swb_broker_t *b, int wait)
             if (h.cmd == SWB_CMD_HELLO)
                 peer_credentials(b, &hdr);
             broker_handle(b, &r, &h, bv.msg ? &bv : NULL);
+            if (b->lost_pending)
+                broker_drop_lost(b);
         }
     }
     zmq_msg_close(&body);
@@ -297,8 +306,9 @@ void broker_take_shutdown(swb_broker_t *b)
     int req = __atomic_exchange_n(&b->shutdown_req_ms, -1, __ATOMIC_ACQ_REL);
     if (req >= 0 && !b->shutting_down) {
         b->shutting_down = 1;
+        dispatch_close(b->disp);
         b->shutdown_phase = 1;
-        b->shutdown_deadline = b->now_ms + req;
+        b->shutdown_deadline = b->now.ms + req;
         swb_log(SWB_LOG_INFO, "broker shutting down (up to %d ms)", req);
     }
 }
@@ -348,13 +358,13 @@ int swb_broker_run(swb_broker_t *b)
             busy = 0;
             for (int i = 0; i < RECV_BATCH && recv_one(b, 1); i++) {
                 busy = 1;
-                if (b->now_ms >= next_fd_check || b->now_ms >= next_tick)
+                if (b->now.ms >= next_fd_check || b->now.ms >= next_tick)
                     break;
             }
-            b->now_ms = swbi_now_ms();
-            b->now_us = swbi_now_us();
-            if (b->now_ms >= next_fd_check) {
-                next_fd_check = b->now_ms + BUSY_WAIT_MS;
+            b->now.ms = swbi_now_ms();
+            b->now.us = swbi_now_us();
+            if (b->now.ms >= next_fd_check) {
+                next_fd_check = b->now.ms + BUSY_WAIT_MS;
                 reap = check_fds(b, items, n);
             }
         } else {
@@ -364,8 +374,8 @@ int swb_broker_run(swb_broker_t *b)
                 if (errno == ETERM)
                     break;
             }
-            b->now_ms = swbi_now_ms();
-            b->now_us = swbi_now_us();
+            b->now.ms = swbi_now_ms();
+            b->now.us = swbi_now_us();
             if (items[0].revents & ZMQ_POLLIN)
                 busy = recv_one(b, 0); /* and the rest as above */
             if (items[1].revents & ZMQ_POLLIN) {
@@ -378,14 +388,16 @@ int swb_broker_run(swb_broker_t *b)
         }
         broker_take_shutdown(b);
         if (reap)
-            supervisor_tick(b->sup, b->now_ms, broker_sup_event, b);
+            supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
         broker_shutdown_step(b);
-        if (b->now_ms >= next_tick) {
-            supervisor_tick(b->sup, b->now_ms, broker_sup_event, b);
+        if (b->now.ms >= next_tick) {
+            supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
             broker_heartbeat(b);
-            dispatch_tick(b->disp, b->now_ms);
+            dispatch_tick(b->disp);
+            if (b->lost_pending)
+                broker_drop_lost(b);
             broker_reload_tick(b);
-            next_tick = b->now_ms + tick_ms;
+            next_tick = b->now.ms + tick_ms;
         }
     }
     /* In this thread: worker processes die with the thread that forked them

@@ -121,7 +121,7 @@ void broker_child_ready(swb_broker_t *b, reg_peer_t *p)
 void broker_reload_tick(swb_broker_t *b)
 {
     reload_t *r = b->reload;
-    if (!r || b->now_ms < r->deadline)
+    if (!r || b->now.ms < r->deadline)
         return;
     /* A replacement that never said HELLO, or an old child that never left: stop waiting. */
     for (int i = 0; i < r->n; i++) {
@@ -415,7 +415,7 @@ void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         snprintf(swaps[r->n].new_name, sizeof swaps[r->n].new_name, "%s", kids[i]->group);
         r->n++;
     }
-    r->deadline = b->now_ms + RELOAD_TIMEOUT_MS;
+    r->deadline = b->now.ms + RELOAD_TIMEOUT_MS;
     for (int i = 0; i < r->n; i++) {
         /* Being replaced: if it crashes meanwhile, its replacement is what comes back. */
         supervisor_retire(b->sup, swaps[i].old_name);
@@ -501,7 +501,7 @@ void broker_shutdown_step(swb_broker_t *b)
         return;
     if (b->shutdown_phase == 1) {
         /* Phase 1: no new tasks; those accepted run to the end, until the deadline. */
-        if (dispatch_tasks_known(b->disp) > 0 && b->now_ms < b->shutdown_deadline)
+        if (dispatch_tasks_known(b->disp) > 0 && b->now.ms < b->shutdown_deadline)
             return;
         dispatch_fail_all(b->disp, SWB_E_SHUTTING_DOWN, "broker is shutting down");
         /* Phase 2: tell every worker to drain and leave; no restarts from now on. */
@@ -518,11 +518,11 @@ void broker_shutdown_step(swb_broker_t *b)
             broker_send_to(b, p, &bye, NULL);
         }
         b->shutdown_phase = 2;
-        if (b->shutdown_deadline < b->now_ms + 1000)
-            b->shutdown_deadline = b->now_ms + 1000; /* a moment for children to leave */
+        if (b->shutdown_deadline < b->now.ms + 1000)
+            b->shutdown_deadline = b->now.ms + 1000; /* a moment for children to leave */
     }
     if (b->shutdown_phase == 2 &&
-        (supervisor_count(b->sup) == 0 || b->now_ms >= b->shutdown_deadline)) {
+        (supervisor_count(b->sup) == 0 || b->now.ms >= b->shutdown_deadline)) {
         b->shutdown_phase = 3;
         /* Tasks put back by workers that left meanwhile: they end now, never unanswered. */
         dispatch_fail_all(b->disp, SWB_E_SHUTTING_DOWN, "broker is shutting down");

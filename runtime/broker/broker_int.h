@@ -62,8 +62,11 @@ struct swb_broker {
     int msg_pid;       /* 0 when unknown (tcp) */
     uint64_t name_seq;
     int64_t started_ms;
-    int64_t now_ms; /* refreshed once per loop turn */
-    int64_t now_us; /* precise, read once per message received (task latencies, windows) */
+    /* ms refreshed once per loop turn; us precise, read once per message received (task
+     * latencies, windows). Dispatch reads it too. */
+    dispatch_clock_t now;
+    int in_hook;      /* inside a dispatch_ops_t hook: dispatch must not be called back */
+    int lost_pending; /* peers marked lost meanwhile, dropped by broker_drop_lost */
     broker_counters_t n;
 };
 
@@ -91,13 +94,21 @@ void broker_sup_event(void *arg, int event, const child_info_t *info, const char
 void broker_child_ready(swb_broker_t *b, reg_peer_t *p);
 /* A worker holds a task past its deadline: kill it if it is a process child of ours. */
 void broker_worker_hung(swb_broker_t *b, reg_peer_t *w, const char *why);
+/* Forget a peer whose tasks dispatch has already dealt with (dispatch_worker_gone): the
+ * parent's EVENT when `event` is non-zero, a lost child process killed, the record removed. */
+void broker_forget_peer(swb_broker_t *b, reg_peer_t *p, int event);
+/* Drop the peers marked lost while dispatch was running (a send from a hook that found a
+ * connection gone); the loop calls it after each message and tick. */
+void broker_drop_lost(swb_broker_t *b);
+/* The table through which dispatch sends, drops and kills (broker_dispatch.c). */
+extern const dispatch_ops_t broker_dispatch_ops;
 void broker_reload_free(swb_broker_t *b);
 /* Give up on a reload that has not finished within its timeout. */
 void broker_reload_tick(swb_broker_t *b);
 void broker_shutdown_step(swb_broker_t *b);
 /* Start the shutdown swb_broker_shutdown asked for, if it did. The loop calls it once a pass;
- * dispatch calls it before taking a task too, so that a task sent after swb_broker_shutdown
- * returned is refused even when it comes in the same pass as the request. */
+ * the TASK handler calls it before dispatch takes a task too, so that a task sent after
+ * swb_broker_shutdown returned is refused even when it comes in the same pass as the request. */
 void broker_take_shutdown(swb_broker_t *b);
 void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
                      const swb_header_t *h);

@@ -39,17 +39,40 @@ void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, const
 {
     swbi_rid_t r = {p->rid, p->rid_len};
     if (swbi_send(b->router, &r, h, body, ZMQ_DONTWAIT) == 0) {
-        p->last_sent_ms = b->now_ms;
+        p->last_sent_ms = b->now.ms;
         p->msgs_out++;
         return;
     }
     p->send_failures++;
-    /* Its connection is gone (closed, or cut by ZMTP heartbeats): so is the peer. */
-    if (errno == EHOSTUNREACH)
+    /* Its connection is gone (closed, or cut by ZMTP heartbeats): so is the peer. From inside
+     * a dispatch hook it is dropped once dispatch has returned (broker_drop_lost). */
+    if (errno == EHOSTUNREACH && b->in_hook) {
+        p->lost = 1;
+        b->lost_pending = 1;
+    } else if (errno == EHOSTUNREACH) {
         broker_drop_peer(b, p, SWB_EV_LOST);
+    }
+}
+
+void broker_drop_lost(swb_broker_t *b)
+{
+    b->lost_pending = 0;
+    for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
+        reg_peer_t *p = registry_at(b->reg, i);
+        if (p->used && p->lost)
+            broker_drop_peer(b, p, SWB_EV_LOST);
+    }
 }
 
 void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
+{
+    if (!p || !p->used)
+        return;
+    dispatch_worker_gone(b->disp, p); /* its tasks go to other workers or end */
+    broker_forget_peer(b, p, event);
+}
+
+void broker_forget_peer(swb_broker_t *b, reg_peer_t *p, int event)
 {
     if (!p || !p->used)
         return;
@@ -64,7 +87,6 @@ void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
     if (event)
         broker_event(b, p->parent, event, p->name, p->pid, 0, 0, NULL);
     swb_log(SWB_LOG_DEBUG, "peer %s left", p->name);
-    dispatch_worker_gone(b->disp, p); /* its tasks go to other workers or end */
     registry_remove(b->reg, p);
 }
 
@@ -124,7 +146,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
          * live one keeps its name whatever pid the newcomer claims. */
         int same_proc = p->pid && pid == p->pid && b->msg_transport != BROKER_TR_TCP &&
                         p->kind != SWB_KIND_REMOTE && kind == p->kind &&
-                        b->now_ms - p->last_seen_ms > (int64_t)b->hb_ivl_ms;
+                        b->now.ms - p->last_seen_ms > (int64_t)b->hb_ivl_ms;
         if (!same_proc) {
             broker_error(b, rid, SWB_E_NAME_TAKEN, "a live peer already has that name", h->id,
                          name);
@@ -141,7 +163,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
             broker_error(b, rid, SWB_E_TOO_MANY_PEERS, NULL, h->id, name);
             return;
         }
-        p->since_ms = b->now_ms;
+        p->since_ms = b->now.ms;
         b->n.peers_joined++;
     }
     /* A HELLO again (reconnect) re-reads services and capacity; its running tasks stay. */
@@ -158,7 +180,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         swbi_str_copy(p->parent, sizeof p->parent, h->parent);
     else
         p->parent[0] = '\0';
-    p->last_seen_ms = b->now_ms;
+    p->last_seen_ms = b->now.ms;
 
     /* WELCOME first, so the worker knows its name before its first TASK. */
     swb_header_t w;
@@ -189,7 +211,7 @@ static int deliver(swb_broker_t *b, const swbi_rid_t *srid, reg_peer_t *from, re
 {
     swbi_rid_t r = {to->rid, to->rid_len};
     if (swbi_send(b->router, &r, d, body, ZMQ_DONTWAIT) == 0) {
-        to->last_sent_ms = b->now_ms;
+        to->last_sent_ms = b->now.ms;
         to->msgs_out++;
         b->n.routed++;
         return 0;
@@ -270,7 +292,7 @@ void broker_reply(swb_broker_t *b, reg_peer_t *to, uint64_t id, const void *body
     r.code = 0;
     swbi_rid_t rr = {to->rid, to->rid_len};
     if (swbi_send_bytes(b->router, &rr, &r, body, len, ZMQ_DONTWAIT) == 0)
-        to->last_sent_ms = b->now_ms;
+        to->last_sent_ms = b->now.ms;
 }
 
 static void on_stats(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
@@ -306,7 +328,7 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
             broker_error(b, rid, SWB_E_NOT_REGISTERED, "say HELLO first", h->id, NULL);
         return;
     }
-    from->last_seen_ms = b->now_ms;
+    from->last_seen_ms = b->now.ms;
     from->msgs_in++;
     if (from->blocked)
         dispatch_worker_heard(b->disp, from);
@@ -332,13 +354,14 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
         broker_on_scale(b, rid, from, h);
         break;
     case SWB_CMD_TASK:
-        dispatch_task(b->disp, rid, from, h, body);
+        broker_take_shutdown(b); /* a shutdown asked for before this task refuses it */
+        dispatch_task(b->disp, from, h, body);
         break;
     case SWB_CMD_RESULT:
         dispatch_result(b->disp, from, h, body);
         break;
     case SWB_CMD_CANCEL:
-        dispatch_cancel(b->disp, rid, from, h);
+        dispatch_cancel(b->disp, from, h);
         break;
     case SWB_CMD_CREDIT:
         /* credit is the worker's capacity from now on (0 pauses it); the broker counts
@@ -373,12 +396,12 @@ void broker_heartbeat(swb_broker_t *b)
         /* A worker running a task inline may be silent for as long as the task takes: its
          * connection (ZMTP) and the task's deadline speak for it then. */
         if (p->kind != SWB_KIND_CLIENT && !p->inflight &&
-            b->now_ms - p->last_seen_ms > dead_after) {
+            b->now.ms - p->last_seen_ms > dead_after) {
             swb_log(SWB_LOG_INFO, "peer %s missed its heartbeats", p->name);
             broker_drop_peer(b, p, SWB_EV_LOST);
             continue;
         }
-        if (b->now_ms - p->last_sent_ms >= (int64_t)b->hb_ivl_ms)
+        if (b->now.ms - p->last_sent_ms >= (int64_t)b->hb_ivl_ms)
             broker_send_to(b, p, &hb, NULL);
     }
 }

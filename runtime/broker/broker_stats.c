@@ -52,8 +52,8 @@ static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_
     pack_kv_u64(pk, "capacity", p->capacity);
     pack_kv_u64(pk, "inflight", p->inflight);
     pack_kv_u64(pk, "load", p->load);
-    pack_kv_u64(pk, "last_heartbeat_ms", (uint64_t)(b->now_ms - p->last_seen_ms));
-    pack_kv_u64(pk, "uptime_ms", (uint64_t)(b->now_ms - p->since_ms));
+    pack_kv_u64(pk, "last_heartbeat_ms", (uint64_t)(b->now.ms - p->last_seen_ms));
+    pack_kv_u64(pk, "uptime_ms", (uint64_t)(b->now.ms - p->since_ms));
     pack_kv_u64(pk, "msgs_in", p->msgs_in);
     pack_kv_u64(pk, "msgs_out", p->msgs_out);
     pack_kv_u64(pk, "done", p->done);
@@ -97,13 +97,13 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 
     msgpack_pack_map(&pk, 20);
-    pack_kv_u64(&pk, "uptime_ms", (uint64_t)(b->now_ms - b->started_ms));
+    pack_kv_u64(&pk, "uptime_ms", (uint64_t)(b->now.ms - b->started_ms));
     pack_kv_u64(&pk, "peer_count", registry_count(b->reg));
     pack_kv_u64(&pk, "children", (uint64_t)supervisor_count(b->sup));
     pack_kv_u64(&pk, "routed", b->n.routed);
     pack_kv_u64(&pk, "errors_sent", b->n.errors_sent);
     pack_kv_u64(&pk, "malformed", b->n.malformed);
-    pack_kv_u64(&pk, "undeliverable", b->n.undeliverable);
+    pack_kv_u64(&pk, "undeliverable", b->n.undeliverable + dispatch_stats(b->disp)->unsent);
     pack_kv_u64(&pk, "peers_joined", b->n.peers_joined);
     pack_kv_u64(&pk, "peers_left", b->n.peers_left);
     pack_kv_u64(&pk, "peers_lost", b->n.peers_lost);

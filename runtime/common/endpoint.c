@@ -1,6 +1,8 @@
 /*
- * endpoint.c - where things are: the default endpoint, ipc socket directories and locks, the
- * worker executable and the plugin folder.
+ * endpoint.c - where the broker listens: the default endpoint, ipc socket directories and
+ * their locks.
+ *
+ * Layer: common; uses: proto; called by: every layer above.
  *
  * ipc sockets live in a directory only we can enter, checked the way tmux checks its socket
  * directory (ours, a real directory, no access for group or others), because anyone who can
@@ -116,50 +118,4 @@ int swbi_ipc_lock(const char *endpoint, int *fd)
     unlink(path);
     *fd = f;
     return SWB_OK;
-}
-
-static int exe_dir(char *out, size_t cap)
-{
-    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
-    if (n <= 0)
-        return -1;
-    out[n] = '\0';
-    char *slash = strrchr(out, '/');
-    if (!slash)
-        return -1;
-    *slash = '\0';
-    return 0;
-}
-
-int swbi_worker_exe(const char *given, char *out, size_t cap)
-{
-    const char *env = getenv("SWB_WORKER_EXE");
-    if (given && *given)
-        return snprintf(out, cap, "%s", given) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
-    if (env && *env)
-        return snprintf(out, cap, "%s", env) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
-    char dir[PATH_MAX];
-    if (exe_dir(dir, sizeof dir) == 0) {
-        snprintf(out, cap, "%s/swb-worker", dir);
-        if (access(out, X_OK) == 0)
-            return SWB_OK;
-    }
-    const char *candidates[] = {SWB_BUILD_BIN_DIR "/swb-worker", SWB_INSTALL_BIN_DIR "/swb-worker"};
-    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
-        if (access(candidates[i], X_OK) == 0)
-            return snprintf(out, cap, "%s", candidates[i]) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
-    }
-    return SWB_E_SPAWN;
-}
-
-const char *swbi_plugin_dir(const char *given)
-{
-    const char *env = getenv("SWB_PLUGIN_DIR");
-    if (given && *given)
-        return given;
-    if (env && *env)
-        return env;
-    if (access(SWB_BUILD_PLUGIN_DIR, R_OK) == 0)
-        return SWB_BUILD_PLUGIN_DIR;
-    return SWB_INSTALL_PLUGIN_DIR;
 }

@@ -14,273 +14,72 @@
  * until its worker answers too, so the worker's slot is accounted for honestly and the late answer
  * is recognised and dropped. RESULTs carry the attempt number, so an answer from an earlier attempt
  * is counted as a duplicate and never reaches the client.
+ *
+ * Layer: dispatch (the socket-free core); uses: common; called by: broker. A task's states and
+ * their fields are in task.h; sends, drops and kills go through the owner's dispatch_ops_t.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker_int.h"
+#include "deadlines.h"
 #include "dispatch.h"
 
-typedef struct {
-    int64_t at;
-    uint64_t id;
-} deadline_t;
-
 struct dispatch {
-    swb_broker_t *b;
+    const dispatch_ops_t *ops;
+    void *ops_ctx;
+    registry_t *reg;
+    const dispatch_clock_t *now;
     dispatch_opts_t o;
     services_t *svcs;
-    task_t **slots;  /* open addressing by task id */
-    task_t **cslots; /* the same tasks by (client, client's id), for CANCEL */
-    uint32_t mask, count;
-    deadline_t *dl;
-    uint32_t n_dl, cap_dl;
+    task_table_t tasks;
+    deadlines_t dl;
     uint64_t next_id, next_seq;
-    uint64_t late, unknown_results, undeliverable;
-    task_t *spare; /* freed task records kept for reuse (linked by wnext) */
-    uint32_t n_spare;
+    int closed; /* dispatch_close: new tasks are refused */
+    dispatch_stats_t st;
 };
 
 /* What a worker may hold beyond its running tasks, in its own measured time per task: a task
  * given to a busy worker waits at most about this long, while its pipe stays full. */
 #define WINDOW_BUDGET_US 1000
 
-/* Task records are reused: one per task would otherwise be a calloc and a free on the hot
- * path. The spares are bounded, so a burst's records go back to the allocator. */
-#define SPARE_TASKS 1024
-
-/* ---- task table ----------------------------------------------------------------------- */
-
-static uint32_t home(const dispatch_t *d, uint64_t id)
+/* A deadline entry still stands for a timer of its task: its deadline or its kill time. */
+static int deadline_live(void *arg, const deadline_t *e)
 {
-    return (uint32_t)((id * 11400714819323198485ull) >> 32) & d->mask;
+    const dispatch_t *d = arg;
+    const task_t *t = task_find(&d->tasks, e->id);
+    return t && (t->deadline == e->at || t->kill_at == e->at);
 }
 
-static task_t *task_find(const dispatch_t *d, uint64_t id)
+static void release(dispatch_t *d, task_t *t)
 {
-    for (uint32_t i = home(d, id); d->slots[i]; i = (i + 1) & d->mask)
-        if (d->slots[i]->id == id)
-            return d->slots[i];
-    return NULL;
-}
-
-static uint32_t chome(const dispatch_t *d, const char *client, uint64_t id)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)client; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return (uint32_t)(((h ^ id) * 11400714819323198485ull) >> 32) & d->mask;
-}
-
-static task_t *task_find_client(const dispatch_t *d, const char *client, uint64_t id)
-{
-    for (uint32_t i = chome(d, client, id); d->cslots[i]; i = (i + 1) & d->mask) {
-        task_t *t = d->cslots[i];
-        /* A finished record (its worker still owes an answer) may share the id with a live
-         * task: clients may reuse an id once its task has ended. */
-        if (t->client_id == id && !t->finished && !strcmp(t->client, client))
-            return t;
-    }
-    return NULL;
-}
-
-static void cindex_insert(dispatch_t *d, task_t *t)
-{
-    uint32_t i = chome(d, t->client, t->client_id);
-    while (d->cslots[i])
-        i = (i + 1) & d->mask;
-    d->cslots[i] = t;
-}
-
-static void cindex_erase(dispatch_t *d, task_t *t)
-{
-    uint32_t i = chome(d, t->client, t->client_id);
-    while (d->cslots[i] != t) {
-        if (!d->cslots[i])
-            return;
-        i = (i + 1) & d->mask;
-    }
-    uint32_t hole = i;
-    for (uint32_t j = (hole + 1) & d->mask; d->cslots[j]; j = (j + 1) & d->mask) {
-        uint32_t h = chome(d, d->cslots[j]->client, d->cslots[j]->client_id);
-        int in_range = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j);
-        if (!in_range) {
-            d->cslots[hole] = d->cslots[j];
-            hole = j;
-        }
-    }
-    d->cslots[hole] = NULL;
-}
-
-static void task_insert(dispatch_t *d, task_t *t)
-{
-    cindex_insert(d, t);
-    uint32_t i = home(d, t->id);
-    while (d->slots[i])
-        i = (i + 1) & d->mask;
-    d->slots[i] = t;
-    d->count++;
-}
-
-static void task_erase(dispatch_t *d, task_t *t)
-{
-    cindex_erase(d, t);
-    uint32_t i = home(d, t->id);
-    while (d->slots[i] != t) {
-        if (!d->slots[i])
-            return;
-        i = (i + 1) & d->mask;
-    }
-    uint32_t hole = i;
-    for (uint32_t j = (hole + 1) & d->mask; d->slots[j]; j = (j + 1) & d->mask) {
-        uint32_t h = home(d, d->slots[j]->id);
-        int in_range = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j);
-        if (!in_range) {
-            d->slots[hole] = d->slots[j];
-            hole = j;
-        }
-    }
-    d->slots[hole] = NULL;
-    d->count--;
-}
-
-/* The tables start small and double while half full: sized for max_tasks from the start
- * (two tables of 2 MiB by default) every lookup was a cache miss; a few hundred tasks in
- * flight fit in a few KiB. Returns SWB_OK or SWB_E_NOMEM (the tables are unchanged). */
-static int task_table_room(dispatch_t *d)
-{
-    uint32_t size = d->mask + 1;
-    if ((d->count + 1) * 2 <= size)
-        return SWB_OK;
-    uint32_t n = size * 2;
-    task_t **slots = calloc(n, sizeof *slots), **cslots = calloc(n, sizeof *cslots);
-    if (!slots || !cslots) {
-        free(slots);
-        free(cslots);
-        return SWB_E_NOMEM;
-    }
-    task_t **old = d->slots;
-    free(d->cslots);
-    d->slots = slots;
-    d->cslots = cslots;
-    d->mask = n - 1;
-    d->count = 0;
-    for (uint32_t i = 0; i < size; i++)
-        if (old[i])
-            task_insert(d, old[i]);
-    free(old);
-    return SWB_OK;
-}
-
-static task_t *task_alloc(dispatch_t *d)
-{
-    task_t *t = d->spare;
-    if (!t)
-        return calloc(1, sizeof *t);
-    d->spare = t->wnext;
-    d->n_spare--;
-    memset(t, 0, sizeof *t);
-    return t;
-}
-
-static void task_free(dispatch_t *d, task_t *t)
-{
-    task_erase(d, t);
-    zmq_msg_close(&t->body);
-    if (d->n_spare >= SPARE_TASKS) {
-        free(t);
-        return;
-    }
-    t->wnext = d->spare;
-    d->spare = t;
-    d->n_spare++;
-}
-
-/* ---- deadlines ------------------------------------------------------------------------ */
-
-static void dl_sift_down(dispatch_t *d, uint32_t i)
-{
-    deadline_t e = d->dl[i];
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        int64_t best = e.at;
-        if (l < d->n_dl && d->dl[l].at < best) {
-            m = l;
-            best = d->dl[l].at;
-        }
-        if (r < d->n_dl && d->dl[r].at < best)
-            m = r;
-        if (m == i)
-            break;
-        d->dl[i] = d->dl[m];
-        i = m;
-    }
-    d->dl[i] = e;
-}
-
-/* Entries stay in the heap after their task ends (they are checked when they come due), so a
- * stream of short tasks with long deadlines would grow it without bound: when it holds more
- * than twice the live tasks, drop the stale entries and rebuild it. */
-static void dl_compact(dispatch_t *d)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < d->n_dl; i++) {
-        task_t *t = task_find(d, d->dl[i].id);
-        if (t && (t->deadline == d->dl[i].at || t->kill_at == d->dl[i].at))
-            d->dl[n++] = d->dl[i];
-    }
-    d->n_dl = n;
-    for (uint32_t i = n / 2; i-- > 0;)
-        dl_sift_down(d, i);
-}
-
-static void dl_push(dispatch_t *d, int64_t at, uint64_t id)
-{
-    if (d->n_dl >= 1024 && d->n_dl > 2 * d->count)
-        dl_compact(d);
-    if (d->n_dl == d->cap_dl) {
-        uint32_t ncap = d->cap_dl ? d->cap_dl * 2 : 64;
-        deadline_t *n = realloc(d->dl, ncap * sizeof *n);
-        if (!n)
-            return; /* the task then has no deadline timer; it still ends on its result */
-        d->dl = n;
-        d->cap_dl = ncap;
-    }
-    uint32_t i = d->n_dl++;
-    while (i > 0 && d->dl[(i - 1) / 2].at > at) {
-        d->dl[i] = d->dl[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    d->dl[i] = (deadline_t){at, id};
-}
-
-static deadline_t dl_pop(dispatch_t *d)
-{
-    deadline_t top = d->dl[0];
-    d->dl[0] = d->dl[--d->n_dl];
-    if (d->n_dl)
-        dl_sift_down(d, 0);
-    return top;
+    task_free(&d->tasks, t);
 }
 
 /* ---- life and death ------------------------------------------------------------------- */
 
-int dispatch_new(dispatch_t **out, swb_broker_t *b, const dispatch_opts_t *o)
+int dispatch_new(dispatch_t **out, const dispatch_ops_t *ops, void *ops_ctx, registry_t *reg,
+                 const dispatch_clock_t *clock, const dispatch_opts_t *o)
 {
+    if (!out || !ops || !ops->send || !ops->peer_lost || !ops->worker_hung || !reg || !clock || !o)
+        return SWB_E_INVALID;
     dispatch_t *d = calloc(1, sizeof *d);
     if (!d)
         return SWB_E_NOMEM;
-    d->b = b;
+    d->ops = ops;
+    d->ops_ctx = ops_ctx;
+    d->reg = reg;
+    d->now = clock;
     d->o = *o;
-    uint32_t n = 1024;
-    d->slots = calloc(n, sizeof *d->slots);
-    d->cslots = calloc(n, sizeof *d->cslots);
-    d->mask = n - 1;
-    if (!d->slots || !d->cslots || services_new(&d->svcs, o->max_services) != SWB_OK) {
-        free(d->slots);
-        free(d->cslots);
+    deadlines_init(&d->dl, deadline_live, d);
+    if (task_table_init(&d->tasks) != SWB_OK) {
+        free(d);
+        return SWB_E_NOMEM;
+    }
+    if (services_new(&d->svcs, o->max_services) != SWB_OK) {
+        task_table_fini(&d->tasks);
         free(d);
         return SWB_E_NOMEM;
     }
@@ -293,20 +92,8 @@ void dispatch_destroy(dispatch_t **self_p)
     if (!self_p || !*self_p)
         return;
     dispatch_t *d = *self_p;
-    for (uint32_t i = 0; i <= d->mask; i++) {
-        if (d->slots[i]) {
-            zmq_msg_close(&d->slots[i]->body);
-            free(d->slots[i]);
-        }
-    }
-    while (d->spare) {
-        task_t *t = d->spare;
-        d->spare = t->wnext;
-        free(t);
-    }
-    free(d->slots);
-    free(d->cslots);
-    free(d->dl);
+    task_table_fini(&d->tasks);
+    deadlines_fini(&d->dl);
     services_destroy(&d->svcs);
     free(d);
     *self_p = NULL;
@@ -317,13 +104,12 @@ void dispatch_destroy(dispatch_t **self_p)
 static void send_result(dispatch_t *d, task_t *t, int code, const char *text,
                         const swbi_body_t *body)
 {
-    swb_broker_t *b = d->b;
     /* The record the task came from, unless its slot went to another peer since. */
     reg_peer_t *c = t->cpeer && t->cpeer->used && t->cpeer->gen == t->cgen
                         ? t->cpeer
-                        : registry_by_name(b->reg, t->client, strlen(t->client));
+                        : registry_by_name(d->reg, t->client, strlen(t->client));
     if (!c) {
-        d->undeliverable++; /* the client left; nobody is waiting */
+        d->st.orphaned++; /* the client left; nobody is waiting */
         return;
     }
     swb_header_t h;
@@ -338,14 +124,8 @@ static void send_result(dispatch_t *d, task_t *t, int code, const char *text,
     }
     if (code != SWB_OK)
         swb_header_set_str(&h, SWB_F_TEXT, text && *text ? text : swb_strerror(code));
-    swbi_rid_t r = {c->rid, c->rid_len};
-    if (swbi_send(b->router, &r, &h, body, ZMQ_DONTWAIT) != 0) {
-        d->undeliverable++;
-        b->n.undeliverable++;
-        return;
-    }
-    c->last_sent_ms = b->now_ms;
-    c->msgs_out++;
+    if (d->ops->send(d->ops_ctx, c, &h, body) != 0)
+        d->st.unsent++;
 }
 
 /* Give the client its one answer. The record lives on while a worker still owes a result. */
@@ -360,12 +140,12 @@ static void finish(dispatch_t *d, task_t *t, int code, const char *text, const s
         if (code < 0 && code > -64)
             s->failed_by[-code]++;
     }
-    int64_t us = d->b->now_us - t->submitted_us;
+    int64_t us = d->now->us - t->submitted_us;
     svc_latency_add(s, us > 0 ? us : 0);
     if (t->worker)
-        t->finished = 1;
+        t->state = TASK_ANSWERED;
     else
-        task_free(d, t);
+        release(d, t);
 }
 
 /* Tasks per slot w may hold: see the top of this file. Until it has been measured, up to 4. */
@@ -400,6 +180,8 @@ static void worker_changed(dispatch_t *d, reg_peer_t *w)
 
 static void link_task(reg_peer_t *w, task_t *t)
 {
+    assert(t->qpos < 0 && !t->worker);
+    t->state = TASK_RUNNING;
     t->worker = w;
     t->wprev = NULL;
     t->wnext = w->tasks;
@@ -430,7 +212,6 @@ static void unlink_task(task_t *t)
 /* Send t to w. Returns 0, or -1 with errno from the send (the task is left unassigned). */
 static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
 {
-    swb_broker_t *b = d->b;
     swb_header_t h;
     swb_header_init(&h, SWB_CMD_TASK);
     SWB_SET(&h, SWB_F_ID);
@@ -441,23 +222,30 @@ static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
     h.attempt = t->attempt + 1;
     if (t->deadline) {
         SWB_SET(&h, SWB_F_DEADLINE);
-        int64_t left = t->deadline - b->now_ms;
+        int64_t left = t->deadline - d->now->ms;
         h.deadline_ms = (uint32_t)(left > 0 ? left : 1);
     }
     if (t->priority) {
         SWB_SET(&h, SWB_F_PRIORITY);
         h.priority = t->priority;
     }
-    swbi_rid_t r = {w->rid, w->rid_len};
     swbi_body_t body = {&t->body, t->body_off, t->body_len};
-    if (swbi_send(b->router, &r, &h, t->has_body ? &body : NULL, ZMQ_DONTWAIT) != 0)
+    if (d->ops->send(d->ops_ctx, w, &h, t->has_body ? &body : NULL) != 0)
         return -1;
     t->attempt++;
-    w->last_sent_ms = b->now_ms;
-    w->msgs_out++;
     link_task(w, t);
     worker_changed(d, w);
     return 0;
+}
+
+/* Put t in its service's queue (new, or back after its worker was lost). */
+static int enqueue(service_t *s, task_t *t)
+{
+    assert(!t->worker);
+    int rc = svc_queue_push(s, t);
+    if (rc == SWB_OK)
+        t->state = TASK_QUEUED;
+    return rc;
 }
 
 /* Start queued tasks while the service has free workers. */
@@ -475,8 +263,9 @@ static void pump(dispatch_t *d, service_t *s)
         int e = errno;
         svc_queue_unpop(s, t);
         if (e == EHOSTUNREACH) {
-            /* Its connection is gone: drop it (its tasks are retried), then go on. */
-            broker_drop_peer(d->b, w, SWB_EV_LOST);
+            /* Its connection is gone: its tasks are retried, the owner forgets it, go on. */
+            dispatch_worker_gone(d, w);
+            d->ops->peer_lost(d->ops_ctx, w);
             continue;
         }
         /* Its pipe is full (EAGAIN): out of rotation until the broker hears from it. */
@@ -494,34 +283,36 @@ static void tell_worker_cancel(dispatch_t *d, const task_t *t)
     c.id = t->id;
     SWB_SET(&c, SWB_F_ATTEMPT);
     c.attempt = t->attempt;
-    swbi_rid_t r = {t->worker->rid, t->worker->rid_len};
-    swbi_send(d->b->router, &r, &c, NULL, ZMQ_DONTWAIT);
+    d->ops->send(d->ops_ctx, t->worker, &c, NULL); /* a worker gone or full: it is found so */
 }
 
 /* ---- commands ------------------------------------------------------------------------- */
 
 static void reject(dispatch_t *d, reg_peer_t *client, uint64_t id, int code, const char *text)
 {
-    task_t t = {.client_id = id, .attempt = 0};
+    task_t t = {.client_id = id, .attempt = 0, .cpeer = client, .cgen = client->gen};
     memcpy(t.client, client->name, sizeof t.client); /* both hold a NUL-terminated name */
     send_result(d, &t, code, text, NULL);
 }
 
-void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, const swb_header_t *h,
+void dispatch_close(dispatch_t *d)
+{
+    d->closed = 1;
+}
+
+void dispatch_task(dispatch_t *d, reg_peer_t *client, const swb_header_t *h,
                    const swbi_body_t *body)
 {
-    swb_broker_t *b = d->b;
     service_t *s = services_get(d->svcs, h->service.ptr, h->service.len, 0);
-    if (!s || (!s->n_workers && b->now_ms - s->empty_since > (int64_t)d->o.no_worker_grace)) {
+    if (!s || (!s->n_workers && d->now->ms - s->empty_since > (int64_t)d->o.no_worker_grace)) {
         reject(d, client, h->id, SWB_E_NO_SERVICE, "no worker serves that service");
         return;
     }
-    broker_take_shutdown(b);
-    if (b->shutting_down) {
+    if (d->closed) {
         reject(d, client, h->id, SWB_E_SHUTTING_DOWN, NULL);
         return;
     }
-    if (d->count >= d->o.max_tasks) {
+    if (d->tasks.count >= d->o.max_tasks) {
         s->rejected++;
         reject(d, client, h->id, SWB_E_QUEUE_FULL, "broker task limit reached");
         return;
@@ -532,7 +323,7 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
         reject(d, client, h->id, SWB_E_QUEUE_FULL, "service queue full");
         return;
     }
-    task_t *t = task_table_room(d) == SWB_OK ? task_alloc(d) : NULL;
+    task_t *t = task_table_room(&d->tasks) == SWB_OK ? task_alloc(&d->tasks) : NULL;
     if (!t) {
         reject(d, client, h->id, SWB_E_NOMEM, NULL);
         return;
@@ -544,8 +335,8 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     t->cgen = client->gen;
     t->svc = s;
     t->priority = SWB_HAS(h, SWB_F_PRIORITY) ? h->priority : 0;
-    t->deadline = h->deadline_ms ? b->now_ms + h->deadline_ms : 0;
-    t->submitted_us = b->now_us;
+    t->deadline = h->deadline_ms ? d->now->ms + h->deadline_ms : 0;
+    t->submitted_us = d->now->us;
     t->seq = ++d->next_seq;
     t->qpos = -1;
     /* A reference (or, for a small frame, a copy), never a move: an inline body shares its
@@ -554,24 +345,23 @@ void dispatch_task(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client, con
     t->has_body = body && zmq_msg_copy(&t->body, body->msg) == 0;
     t->body_off = t->has_body ? (uint32_t)body->off : 0;
     t->body_len = t->has_body ? body->len : 0;
-    task_insert(d, t);
+    task_insert(&d->tasks, t);
     s->submitted++;
     if (t->deadline)
-        dl_push(d, t->deadline, t->id);
-    if (svc_queue_push(s, t) != SWB_OK) {
+        deadlines_push(&d->dl, t->deadline, t->id, d->tasks.count);
+    if (enqueue(s, t) != SWB_OK) {
         finish(d, t, SWB_E_NOMEM, NULL, NULL);
         return;
     }
     pump(d, s);
-    (void)rid;
 }
 
 void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, const swbi_body_t *body)
 {
-    task_t *t = task_find(d, h->id);
+    task_t *t = task_find(&d->tasks, h->id);
     if (!t || t->worker != w || (SWB_HAS(h, SWB_F_ATTEMPT) && h->attempt != t->attempt)) {
         /* An answer for an attempt we gave up on: the client has (or will get) one already. */
-        d->unknown_results++;
+        d->st.unknown_results++;
         if (t)
             t->svc->duplicates++;
         return;
@@ -580,7 +370,7 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, const 
     /* If every slot stayed busy since its last answer, the gap is its time per task (per slot:
      * times capacity); after an idle spell the gap would count the idleness, so it is not a
      * sample. */
-    int64_t now_us = d->b->now_us;
+    int64_t now_us = d->now->us;
     if (w->busy_since_done && w->capacity) {
         int64_t gap = now_us - w->last_done_us;
         gap = gap < 0 ? 0 : gap > 60000000 ? 60000000 : gap; /* a minute at most, in µs */
@@ -594,9 +384,9 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, const 
     w->busy_since_done = w->inflight >= w->capacity;
     w->done++;
     worker_changed(d, w);
-    if (t->finished) {
-        d->late++;
-        task_free(d, t);
+    if (t->state == TASK_ANSWERED) {
+        d->st.late++;
+        release(d, t);
     } else {
         char text[SWB_MAX_TEXT + 1];
         text[0] = '\0';
@@ -610,19 +400,16 @@ void dispatch_result(dispatch_t *d, reg_peer_t *w, const swb_header_t *h, const 
             pump(d, w->svc[i]);
 }
 
-void dispatch_cancel(dispatch_t *d, const swbi_rid_t *rid, reg_peer_t *client,
-                     const swb_header_t *h)
+void dispatch_cancel(dispatch_t *d, reg_peer_t *client, const swb_header_t *h)
 {
-    (void)rid;
     /* Clients name tasks by their own ids, so they are found by (client, id). */
-    task_t *t = task_find_client(d, client->name, h->id);
-    if (!t || t->finished)
+    task_t *t = task_find_client(&d->tasks, client->name, h->id);
+    if (!t)
         return; /* already ended: cancel is idempotent, and its one RESULT was sent */
-    if (t->qpos >= 0) {
+    if (t->state == TASK_QUEUED)
         svc_queue_remove(t->svc, t);
-    } else if (t->worker) {
+    else if (t->state == TASK_RUNNING)
         tell_worker_cancel(d, t);
-    }
     finish(d, t, SWB_E_CANCELLED, "cancelled by the client", NULL);
 }
 
@@ -680,7 +467,7 @@ static int leave_services(dispatch_t *d, reg_peer_t *w, service_t **touched)
             continue;
         svc_heap_remove(s, w, i);
         if (--s->n_workers == 0)
-            s->empty_since = d->b->now_ms;
+            s->empty_since = d->now->ms;
         touched[n++] = s;
         w->svc[i] = NULL;
     }
@@ -700,11 +487,11 @@ void dispatch_worker_gone(dispatch_t *d, reg_peer_t *w)
     while (w->tasks) {
         task_t *t = w->tasks;
         unlink_task(t);
-        if (t->finished) {
-            task_free(d, t);
+        if (t->state == TASK_ANSWERED) {
+            release(d, t);
         } else if (t->attempt < d->o.max_attempts) {
             t->svc->retried++;
-            if (svc_queue_push(t->svc, t) != SWB_OK)
+            if (enqueue(t->svc, t) != SWB_OK)
                 finish(d, t, SWB_E_NOMEM, NULL, NULL);
         } else {
             char text[96];
@@ -727,34 +514,37 @@ static int running_at_worker(const task_t *t)
     return older < (t->worker->capacity ? t->worker->capacity : 1);
 }
 
-void dispatch_tick(dispatch_t *d, int64_t now)
+void dispatch_tick(dispatch_t *d)
 {
-    while (d->n_dl && d->dl[0].at <= now) {
-        deadline_t e = dl_pop(d);
-        task_t *t = task_find(d, e.id);
-        if (t && t->finished && t->worker && t->kill_at == e.at && !running_at_worker(t)) {
-            /* Still waiting behind others at its worker (the window): the worker is busy,
-             * not hung; look again later. */
-            t->kill_at = now + d->o.hung_grace;
-            dl_push(d, t->kill_at, t->id);
+    int64_t now = d->now->ms;
+    deadline_t e;
+    while (deadlines_pop_due(&d->dl, now, &e)) {
+        task_t *t = task_find(&d->tasks, e.id);
+        if (!t)
             continue;
-        }
-        if (t && t->finished && t->worker && t->kill_at == e.at) {
+        if (t->state == TASK_ANSWERED && t->kill_at == e.at) {
+            if (!running_at_worker(t)) {
+                /* Still waiting behind others at its worker (the window): the worker is busy,
+                 * not hung; look again later. */
+                t->kill_at = now + d->o.hung_grace;
+                deadlines_push(&d->dl, t->kill_at, t->id, d->tasks.count);
+                continue;
+            }
             /* Told to stop at its deadline and still holding the slot: hung. */
             char why[96];
             snprintf(why, sizeof why, "task ran %u ms past its deadline", d->o.hung_grace);
-            broker_worker_hung(d->b, t->worker, why);
+            d->ops->worker_hung(d->ops_ctx, t->worker, why);
             continue;
         }
-        if (!t || t->finished || t->deadline != e.at)
+        if (t->deadline != e.at)
             continue;
-        if (t->qpos >= 0) {
+        if (t->state == TASK_QUEUED) {
             svc_queue_remove(t->svc, t);
             finish(d, t, SWB_E_DEADLINE, "deadline passed while queued", NULL);
-        } else if (t->worker) {
+        } else if (t->state == TASK_RUNNING) {
             tell_worker_cancel(d, t);
             t->kill_at = now + d->o.hung_grace;
-            dl_push(d, t->kill_at, t->id);
+            deadlines_push(&d->dl, t->kill_at, t->id, d->tasks.count);
             finish(d, t, SWB_E_DEADLINE, "deadline passed while running", NULL);
         }
     }
@@ -782,9 +572,9 @@ void dispatch_fail_all(dispatch_t *d, int code, const char *text)
     }
     /* Running ones too: their clients get the answer now; the records stay until the workers
      * answer or go (finish keeps a task whose worker still owes a result). */
-    for (uint32_t i = 0; i <= d->mask; i++) {
-        task_t *t = d->slots[i];
-        if (t && !t->finished && t->worker)
+    for (uint32_t i = 0; i <= d->tasks.mask; i++) {
+        task_t *t = task_at(&d->tasks, i);
+        if (t && t->state == TASK_RUNNING)
             finish(d, t, code, text, NULL);
     }
 }
@@ -804,5 +594,10 @@ services_t *dispatch_services(dispatch_t *d)
 
 uint64_t dispatch_tasks_known(const dispatch_t *d)
 {
-    return d->count;
+    return d->tasks.count;
+}
+
+const dispatch_stats_t *dispatch_stats(const dispatch_t *d)
+{
+    return &d->st;
 }

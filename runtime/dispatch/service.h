@@ -5,6 +5,8 @@
  * operation however many workers or tasks a service has. While every waiting task has the same
  * priority and they came in order, the queue is a ring instead, O(1) each way: that is nearly
  * always, and a heap's pop cost a busy broker as much as a header decode.
+ *
+ * Layer: dispatch (the socket-free core); uses: common; called by: dispatch.c, broker_stats.c.
  */
 #ifndef SWB_SERVICE_H
 #define SWB_SERVICE_H
@@ -13,31 +15,9 @@
 #include <zmq.h>
 
 #include "registry.h"
+#include "task.h"
 
 #define SVC_LAT_BUCKETS 40 /* log2 buckets of microseconds */
-
-typedef struct task {
-    uint64_t id;        /* broker-wide, what workers see */
-    uint64_t client_id; /* what the client called it */
-    char client[SWB_MAX_NAME + 1];
-    reg_peer_t *cpeer; /* the client's record while its gen is cgen (else found by name) */
-    uint32_t cgen;
-    struct service *svc;
-    reg_peer_t *worker; /* running on, or NULL */
-    uint32_t attempt;
-    int32_t priority;
-    int finished;     /* the client has its answer; the worker still owes one */
-    int64_t deadline; /* absolute ms, 0 = none */
-    int64_t kill_at;  /* past its deadline: when its worker is declared hung */
-    int64_t submitted_us;
-    uint64_t seq;
-    int32_t qpos;      /* index in the service queue (heap or ring), -1 when not queued */
-    zmq_msg_t body;    /* a reference to the frame that holds the body, */
-    uint32_t body_off; /* which starts here in it (past the header when it came inline) */
-    size_t body_len;
-    int has_body;
-    struct task *wnext, *wprev; /* the worker's list */
-} task_t;
 
 typedef struct {
     reg_peer_t *w;

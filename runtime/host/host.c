@@ -266,7 +266,7 @@ int swb_host_run(const swb_host_opts_t *o)
                           .no_tasks = !d->handle_task,
                           .parent = o->parent && *o->parent ? o->parent : NULL,
                           .connect_timeout_ms = 10000};
-    rc = swb_peer_new(&h->peer, &po);
+    rc = peer_new(&h->peer, &po);
     if (rc != SWB_OK) {
         swb_log(SWB_LOG_ERROR, "worker %s: cannot join the broker at %s: %s",
                 o->name ? o->name : "", o->endpoint ? o->endpoint : "(default)", swb_strerror(rc));

@@ -25,30 +25,6 @@
 
 #include "host_int.h"
 
-int swb_plugin_resolve(const char *plugin, const char *plugin_dir, char *out, size_t cap)
-{
-    if (!plugin || !*plugin || !out)
-        return SWB_E_INVALID;
-    char path[PATH_MAX];
-    if (strchr(plugin, '/')) {
-        snprintf(path, sizeof path, "%s", plugin);
-    } else {
-        const char *dir = swbi_plugin_dir(plugin_dir);
-        size_t n = strlen(plugin);
-        int has_ext = n > 3 && strcmp(plugin + n - 3, ".so") == 0;
-        snprintf(path, sizeof path, "%s/%s%s", dir, plugin, has_ext ? "" : ".so");
-    }
-    char real[PATH_MAX];
-    if (!realpath(path, real) || access(real, R_OK) != 0) {
-        swb_log(SWB_LOG_WARN, "plugin %s: %s not found", plugin, path);
-        return SWB_E_PLUGIN;
-    }
-    if (strlen(real) >= cap)
-        return SWB_E_TOO_LARGE;
-    strcpy(out, real);
-    return SWB_OK;
-}
-
 typedef struct loaded {
     char path[PATH_MAX];      /* as asked for */
     char load_path[PATH_MAX]; /* what was dlopen'ed for its current build */

@@ -6,6 +6,9 @@
  * liveness x interval) or answers "not registered" (it restarted), the peer says HELLO again
  * on the same socket, which ZeroMQ has reconnected. Messages that arrive while a call waits for
  * a specific reply are kept in order in a pending queue for recv.
+ *
+ * Layer: peer; uses: common; called by: host, embed (swb_peer_new) and, through the public
+ * API, programs and tools.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -310,7 +313,7 @@ int swb_peer_recv(swb_peer_t *p, swb_msg_t *m, int timeout_ms)
     return peeri_read(p, m, deadline);
 }
 
-int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
+int peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
 {
     if (!out || !opts)
         return SWB_E_INVALID;
@@ -336,8 +339,6 @@ int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
 
     const char *ep = opts->endpoint;
     char def[512];
-    if (!ep && opts->broker)
-        ep = swb_broker_inproc(opts->broker);
     if (!ep) {
         int rc = swb_default_endpoint(def, sizeof def);
         if (rc != SWB_OK) {
@@ -347,8 +348,7 @@ int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
         ep = def;
     }
     snprintf(p->endpoint, sizeof p->endpoint, "%s", ep);
-    p->ctx =
-        opts->zmq_ctx ? opts->zmq_ctx : (opts->broker ? swb_broker_zmq_ctx(opts->broker) : NULL);
+    p->ctx = opts->zmq_ctx;
     if (!p->ctx) {
         p->ctx = zmq_ctx_new();
         p->own_ctx = 1;

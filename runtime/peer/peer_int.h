@@ -1,6 +1,9 @@
 /*
- * peer_int.h - the peer's state, shared by peer.c (connection, send, receive) and
- * parent.c (spawn, kill, wait for exit).
+ * peer_int.h - the peer layer's internals: its state, shared by peer.c (connection, send,
+ * receive), client.c (tasks) and parent.c (spawn, kill, wait for exit), and what the layers
+ * above it (host, embed) may call. Not installed, not public.
+ *
+ * Layer: peer; uses: common. A swb_peer_t belongs to one thread at a time.
  */
 #ifndef SWB_PEER_INT_H
 #define SWB_PEER_INT_H
@@ -47,6 +50,11 @@ struct swb_peer {
 };
 
 #define PEER_SPARE_CBS 1024
+
+/* Connect to opts->endpoint (the default endpoint when NULL) with opts->zmq_ctx (a context of
+ * its own when NULL), say HELLO and wait for WELCOME. opts->broker is not looked at: the layer
+ * above resolves it (swb_peer_new). */
+int peer_new(swb_peer_t **out, const swb_peer_opts_t *opts);
 
 /* A RESULT for one of our tasks came in: count it, and run its callback if it has one
  * (returns 1 then: the message is consumed). */

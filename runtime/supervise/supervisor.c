@@ -1,45 +1,32 @@
 /*
- * supervisor.c - children of the broker: worker processes (fork/exec of swb-worker) and
- * worker threads (the host loop on inproc in this process).
+ * supervisor.c - the broker's children: their records, restarts and limits.
  *
- * Everything a forked child needs (argv, environment) is built before fork, because between
- * fork and exec a multithreaded process may only call async-signal-safe functions; the child
- * touches nothing of ZeroMQ. Children get PR_SET_PDEATHSIG so they die with the broker thread
- * that forked them: never an orphan. Exits are seen through a pidfd per process (polled with
- * the broker's sockets, so an exit event is immediate) and reaped per pid, never with
- * waitpid(-1), so an embedding program's own children are left alone. exec failures come back
- * through a close-on-exec pipe, so SPAWN fails at once with the reason.
+ * Layer: supervise; uses: common; called by: broker. How a child is started and reaped is its
+ * kind's child_ops_t: processes here (child_process.c), threads from the layer above.
  *
  * A child that exits abnormally (a signal, or a non-zero code) and was not asked to leave is
  * started again under the same name after a backoff that doubles up to a ceiling; more than
  * max_restarts within restart_period and it is given up (OTP's restart intensity), so a crash
  * loop cannot spin for ever.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "child_ops.h"
 #include "supervisor.h"
 #include "swbi.h"
-
-extern char **environ;
 
 #define RESTART_RING 32
 
 typedef struct {
     child_info_t info;
-    int pidfd;
+    const child_ops_t *ops;
+    void *ops_ctx;
+    void *state; /* the ops' own, from start until reaped */
     char plugin[PATH_MAX];
     uint32_t capacity;
     int no_restart;
@@ -48,14 +35,6 @@ typedef struct {
     uint32_t backoff_ms;
     int64_t restart_times[RESTART_RING];
     uint32_t n_restart_times;
-    /* thread children */
-    pthread_t thread;
-    int done; /* atomic: the host loop returned */
-    int exit_code;
-    int stop; /* atomic: told to stop */
-    int killed_by;
-    swb_host_opts_t host;
-    char endpoint[256];
 } child_rec_t;
 
 struct supervisor {
@@ -67,7 +46,7 @@ struct supervisor {
     child_rec_t **kids;
     int n, cap;
     int closed;
-    uint64_t gen; /* bumped whenever the set of pidfds to watch may have changed */
+    uint64_t gen; /* bumped whenever the set of descriptors to watch may have changed */
     int64_t next_mem_check;
     uint64_t restarts;
 };
@@ -135,156 +114,31 @@ int supervisor_count(const supervisor_t *s)
     return s->n;
 }
 
-typedef struct {
-    child_rec_t *c;
-    int wake_fd;
-} thread_arg_t;
-
-static void *thread_entry(void *arg)
+static void release_state(supervisor_t *s, child_rec_t *c)
 {
-    thread_arg_t ta = *(thread_arg_t *)arg;
-    free(arg);
-    pthread_setname_np(pthread_self(), "swb-worker"); /* not the broker's name, for top -H */
-    ta.c->exit_code = swb_host_run(&ta.c->host);
-    __atomic_store_n(&ta.c->done, 1, __ATOMIC_RELEASE);
-    /* Wake the broker so the exit is reported now, not at its next tick. */
-    if (ta.wake_fd >= 0) {
-        ssize_t w = write(ta.wake_fd, "c", 1);
-        (void)w; /* a full pipe already wakes the loop */
-    }
-    return NULL;
-}
-
-static int spawn_thread(supervisor_t *s, child_rec_t *c)
-{
-    snprintf(c->endpoint, sizeof c->endpoint, "%s", s->inproc);
-    c->host.plugin = c->plugin;
-    c->host.plugin_dir = s->plugin_dir;
-    c->host.endpoint = c->endpoint;
-    c->host.zmq_ctx = s->o.zmq_ctx;
-    c->host.name = c->info.name;
-    c->host.parent = c->info.parent;
-    c->host.kind = SWB_PEER_THREAD;
-    c->host.capacity = c->capacity;
-    c->done = 0;
-    c->stop = 0;
-    c->killed_by = 0;
-    c->host.stop = &c->stop;
-    thread_arg_t *ta = malloc(sizeof *ta);
-    if (!ta)
-        return SWB_E_NOMEM;
-    ta->c = c;
-    ta->wake_fd = s->o.wake_fd;
-    /* Worker threads take no signals: the embedding program's handlers stay in its threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&c->thread, NULL, thread_entry, ta);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        free(ta);
-        return SWB_E_SPAWN;
-    }
-    c->info.pid = (int)getpid();
-    return SWB_OK;
-}
-
-static int env_override(const char *entry)
-{
-    static const char *ours[] = {"SWB_ENDPOINT=", "SWB_PLUGIN=",     "SWB_NAME=", "SWB_PARENT=",
-                                 "SWB_CAPACITY=", "SWB_PLUGIN_DIR=", "SWB_KIND="};
-    for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
-        if (strncmp(entry, ours[i], strlen(ours[i])) == 0)
-            return 1;
-    return 0;
-}
-
-static int spawn_process(supervisor_t *s, child_rec_t *c)
-{
-    if (!s->endpoint[0]) {
-        swb_log(SWB_LOG_WARN, "spawn %s: the broker has no ipc or tcp endpoint", c->info.name);
-        return SWB_E_SPAWN;
-    }
-    if (!s->worker_exe[0] || access(s->worker_exe, X_OK) != 0) {
-        swb_log(SWB_LOG_WARN, "spawn %s: worker executable '%s' not found", c->info.name,
-                s->worker_exe);
-        return SWB_E_SPAWN;
-    }
-    size_t n_env = 0;
-    while (environ && environ[n_env])
-        n_env++;
-    char **envp = calloc(n_env + 8, sizeof *envp);
-    char extra[6][PATH_MAX + 32];
-    if (!envp)
-        return SWB_E_NOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < n_env; i++)
-        if (!env_override(environ[i]))
-            envp[k++] = environ[i];
-    snprintf(extra[0], sizeof extra[0], "SWB_ENDPOINT=%s", s->endpoint);
-    snprintf(extra[1], sizeof extra[1], "SWB_PLUGIN=%s", c->plugin);
-    snprintf(extra[2], sizeof extra[2], "SWB_NAME=%s", c->info.name);
-    snprintf(extra[3], sizeof extra[3], "SWB_PARENT=%s", c->info.parent);
-    snprintf(extra[4], sizeof extra[4], "SWB_PLUGIN_DIR=%s", s->plugin_dir);
-    snprintf(extra[5], sizeof extra[5], "SWB_CAPACITY=%u", c->capacity);
-    /* Capacity 0 means "the plugin's own": leave the variable out. */
-    for (int i = 0; i < (c->capacity ? 6 : 5); i++)
-        envp[k++] = extra[i];
-    struct rlimit cpu = {c->cpu_limit_s, c->cpu_limit_s + 1};
-    envp[k] = NULL;
-    char *argv[] = {s->worker_exe, NULL};
-
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) != 0) {
-        free(envp);
-        return SWB_E_SYS;
-    }
-    pid_t ppid = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* Child: async-signal-safe calls only. */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != ppid)
-            _exit(127); /* the broker died before the prctl */
-        if (cpu.rlim_cur)
-            setrlimit(RLIMIT_CPU, &cpu); /* SIGXCPU past it: counts as a crash */
-        execve(s->worker_exe, argv, envp);
-        int e = errno;
-        ssize_t w = write(errpipe[1], &e, sizeof e);
-        (void)w;
-        _exit(127);
-    }
-    close(errpipe[1]);
-    free(envp);
-    if (pid < 0) {
-        close(errpipe[0]);
-        return SWB_E_SYS;
-    }
-    int e = 0;
-    ssize_t r;
-    do {
-        r = read(errpipe[0], &e, sizeof e);
-    } while (r < 0 && errno == EINTR);
-    close(errpipe[0]);
-    if (r == (ssize_t)sizeof e) {
-        waitpid(pid, NULL, 0);
-        swb_log(SWB_LOG_WARN, "spawn %s: exec %s: %s", c->info.name, s->worker_exe, strerror(e));
-        return SWB_E_SPAWN;
-    }
-    c->info.pid = (int)pid;
-    c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    return SWB_OK;
+    if (!c->state)
+        return;
+    if (c->ops->exit_fd(c->state) >= 0)
+        s->gen++; /* one descriptor fewer to watch */
+    c->ops->release(c->state);
+    c->state = NULL;
 }
 
 static int start(supervisor_t *s, child_rec_t *c)
 {
-    c->pidfd = -1;
     c->info.ready = 0;
-    int rc = c->info.mode == SWB_SPAWN_THREAD ? spawn_thread(s, c) : spawn_process(s, c);
+    child_start_t how = {.name = c->info.name,
+                         .parent = c->info.parent,
+                         .plugin = c->plugin,
+                         .plugin_dir = s->plugin_dir,
+                         .inproc = s->inproc,
+                         .endpoint = s->endpoint,
+                         .zmq_ctx = s->o.zmq_ctx,
+                         .worker_exe = s->worker_exe,
+                         .capacity = c->capacity,
+                         .cpu_limit_s = c->cpu_limit_s,
+                         .wake_fd = s->o.wake_fd};
+    int rc = c->ops->start(c->ops_ctx, &how, &c->info, &c->state);
     if (rc == SWB_OK) {
         c->info.running = 1;
         c->started_ms = swbi_now_ms();
@@ -300,7 +154,18 @@ int supervisor_spawn(supervisor_t *s, const spawn_req_t *req, child_info_t *info
     child_rec_t *c = calloc(1, sizeof *c);
     if (!c)
         return SWB_E_NOMEM;
-    c->pidfd = -1;
+    if (req->mode == SWB_SPAWN_THREAD) {
+        c->ops = s->o.thread_ops;
+        c->ops_ctx = s->o.thread_ctx;
+    } else {
+        c->ops = &child_process_ops;
+    }
+    if (!c->ops) {
+        swb_log(SWB_LOG_WARN, "spawn %s: thread children need the worker host, not linked",
+                req->name);
+        free(c);
+        return SWB_E_SPAWN;
+    }
     snprintf(c->info.name, sizeof c->info.name, "%s", req->name);
     snprintf(c->info.parent, sizeof c->info.parent, "%s", req->parent ? req->parent : "");
     snprintf(c->info.group, sizeof c->info.group, "%s", req->group ? req->group : req->name);
@@ -343,7 +208,8 @@ int supervisor_spawn_like(supervisor_t *s, const char *like, const char *name, c
 void supervisor_ready(supervisor_t *s, const char *name, int pid)
 {
     child_rec_t *c = find_kid(s, name);
-    if (c && c->info.running && (c->info.pid == pid || c->info.mode == SWB_SPAWN_THREAD))
+    /* A thread child's pid is this process's, as its inproc HELLO says. */
+    if (c && c->info.running && c->info.pid == pid)
         c->info.ready = 1;
 }
 
@@ -395,14 +261,7 @@ int supervisor_kill(supervisor_t *s, const char *name, int sig, int restart)
         c->info.retiring = 1;
     if (!c->info.running)
         return SWB_OK; /* waiting to restart: retiring it is enough */
-    if (c->info.mode == SWB_SPAWN_THREAD) {
-        c->killed_by = sig;
-        __atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
-        return SWB_OK;
-    }
-    if (kill(c->info.pid, sig) != 0)
-        return SWB_E_SYS;
-    return SWB_OK;
+    return c->ops->signal(c->state, &c->info, sig);
 }
 
 uint64_t supervisor_gen(const supervisor_t *s)
@@ -414,11 +273,10 @@ int supervisor_poll_items(supervisor_t *s, zmq_pollitem_t *items, int max)
 {
     int n = 0;
     for (int i = 0; i < s->n && n < max; i++) {
-        if (s->kids[i]->info.running && s->kids[i]->pidfd >= 0) {
-            items[n] =
-                (zmq_pollitem_t){.socket = NULL, .fd = s->kids[i]->pidfd, .events = ZMQ_POLLIN};
-            n++;
-        }
+        child_rec_t *c = s->kids[i];
+        int fd = c->info.running ? c->ops->exit_fd(c->state) : -1;
+        if (fd >= 0)
+            items[n++] = (zmq_pollitem_t){.socket = NULL, .fd = fd, .events = ZMQ_POLLIN};
     }
     return n;
 }
@@ -426,35 +284,13 @@ int supervisor_poll_items(supervisor_t *s, zmq_pollitem_t *items, int max)
 /* Whether child c has ended; fills code/signal. Never blocks. */
 static int ended(child_rec_t *c)
 {
-    if (!c->info.running)
-        return 0;
-    if (c->info.mode == SWB_SPAWN_THREAD) {
-        if (!__atomic_load_n(&c->done, __ATOMIC_ACQUIRE))
-            return 0;
-        pthread_join(c->thread, NULL);
-        c->info.code = c->exit_code;
-        c->info.signal = c->killed_by;
-        return 1;
-    }
-    int st;
-    pid_t r = waitpid(c->info.pid, &st, WNOHANG);
-    if (r == 0 || (r < 0 && errno == EINTR))
-        return 0;
-    if (r < 0) { /* someone else reaped it (waitpid(-1) in the embedding program) */
-        c->info.code = -1;
-        return 1;
-    }
-    if (WIFEXITED(st))
-        c->info.code = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st))
-        c->info.signal = WTERMSIG(st);
-    return 1;
+    return c->info.running && c->ops->reap(c->state, &c->info);
 }
 
 static void free_kid(child_rec_t *c)
 {
-    if (c->pidfd >= 0)
-        close(c->pidfd);
+    if (c->state)
+        c->ops->release(c->state);
     free(c);
 }
 
@@ -473,11 +309,7 @@ static uint32_t recent_restarts(supervisor_t *s, child_rec_t *c, int64_t now)
 static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn fn, void *arg)
 {
     c->info.running = 0;
-    if (c->pidfd >= 0) {
-        close(c->pidfd);
-        c->pidfd = -1;
-        s->gen++;
-    }
+    release_state(s, c);
     if (fn)
         fn(arg, SWB_EV_EXIT, &c->info, NULL);
     int abnormal = c->info.signal != 0 || c->info.code != 0;
@@ -514,21 +346,6 @@ static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn
         c->backoff_ms * 2 > s->o.backoff_max_ms ? s->o.backoff_max_ms : c->backoff_ms * 2;
     c->restart_times[c->n_restart_times++ % RESTART_RING] = now;
     return 0;
-}
-
-static uint64_t rss_mb(int pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/statm", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    unsigned long size = 0, resident = 0;
-    int n = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    if (n != 2)
-        return 0;
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) >> 20;
 }
 
 static void remove_kid(supervisor_t *s, int i)
@@ -579,16 +396,17 @@ void supervisor_tick(supervisor_t *s, int64_t now, sup_event_fn fn, void *arg)
     s->next_mem_check = now + 250;
     for (int i = 0; i < s->n; i++) {
         child_rec_t *c = s->kids[i];
-        if (!c->info.running || c->info.mode != SWB_SPAWN_PROCESS || !c->mem_limit_mb)
+        if (!c->info.running || !c->ops->rss_mb || !c->mem_limit_mb)
             continue;
-        uint64_t mb = rss_mb(c->info.pid);
+        uint64_t mb = c->ops->rss_mb(c->state, &c->info);
         if (mb > c->mem_limit_mb) {
             char text[128];
             snprintf(text, sizeof text, "memory limit: rss %llu MiB over %u MiB",
                      (unsigned long long)mb, c->mem_limit_mb);
             if (fn)
                 fn(arg, SWB_EV_LIMIT, &c->info, text);
-            kill(c->info.pid, SIGKILL); /* its exit is a crash: restarted with backoff */
+            /* Its exit is a crash: restarted with backoff. */
+            c->ops->signal(c->state, &c->info, SIGKILL);
         }
     }
 }
@@ -607,12 +425,8 @@ int supervisor_destroy(supervisor_t **self_p, int grace_ms)
     supervisor_t *s = *self_p;
     for (int i = 0; i < s->n; i++) {
         child_rec_t *c = s->kids[i];
-        if (!c->info.running)
-            continue;
-        if (c->info.mode == SWB_SPAWN_THREAD)
-            __atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
-        else
-            kill(c->info.pid, SIGTERM);
+        if (c->info.running)
+            c->ops->signal(c->state, &c->info, SIGTERM);
     }
     int64_t deadline = swbi_now_ms() + grace_ms;
     s->closed = 1;
@@ -623,24 +437,13 @@ int supervisor_destroy(supervisor_t **self_p, int grace_ms)
     }
     for (int i = 0; i < s->n; i++) {
         child_rec_t *c = s->kids[i];
-        if (!c->info.running) {
+        if (!c->info.running || c->ops->finish(c->state, &c->info, 2000) == 0) {
             free_kid(c);
-        } else if (c->info.mode == SWB_SPAWN_THREAD) {
-            /* A thread cannot be killed; one stuck in a plugin is left running and its record
-             * kept alive (leaked) rather than freed under it. */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 2;
-            if (pthread_timedjoin_np(c->thread, NULL, &ts) == 0)
-                free_kid(c);
-            else {
-                swb_log(SWB_LOG_ERROR, "worker thread %s did not stop", c->info.name);
-                stuck++;
-            }
         } else {
-            kill(c->info.pid, SIGKILL);
-            waitpid(c->info.pid, NULL, 0);
-            free_kid(c);
+            /* It cannot be ended (a thread stuck in a plugin): its record and state are left
+             * allocated rather than freed under it. */
+            swb_log(SWB_LOG_ERROR, "worker %s %s did not stop", c->ops->what, c->info.name);
+            stuck++;
         }
     }
     free(s->kids);

@@ -1,6 +1,10 @@
 /*
  * supervisor.h - starts, watches, restarts and stops the broker's children (worker processes
- * and worker threads). Runs inside the broker's loop thread.
+ * and worker threads).
+ *
+ * Layer: supervise; uses: common; called by: broker. Not thread-safe: the broker's loop thread
+ * makes every call. Processes are started here; worker threads by the child_ops_t the owner
+ * passes in (the worker host lives above this layer).
  */
 #ifndef SWB_SUPERVISOR_H
 #define SWB_SUPERVISOR_H
@@ -11,6 +15,7 @@
 #include "swb_proto.h"
 
 typedef struct supervisor supervisor_t;
+struct child_ops;
 
 typedef struct {
     void *zmq_ctx;
@@ -25,6 +30,10 @@ typedef struct {
                                    given up; default 5 */
     uint32_t restart_period_ms; /* default 10000 */
     uint32_t max_children;      /* default 1024 */
+    /* How thread children are started (child_ops.h), and its context; NULL: SWB_SPAWN_THREAD
+     * fails with SWB_E_SPAWN. */
+    const struct child_ops *thread_ops;
+    void *thread_ctx;
 } supervisor_opts_t;
 
 typedef struct {

@@ -1,0 +1,84 @@
+/*
+ * paths.c - where things are found on disk: the worker executable and plugins (by name in the
+ * plugin folder, or by path).
+ *
+ * Layer: common; uses: nothing of ZeroMQ; called by: supervise (process children), host
+ * (loading), embed (pools) and the swb tools through swb_plugin_resolve.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "swbi.h"
+
+static int exe_dir(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    if (n <= 0)
+        return -1;
+    out[n] = '\0';
+    char *slash = strrchr(out, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+int swbi_worker_exe(const char *given, char *out, size_t cap)
+{
+    const char *env = getenv("SWB_WORKER_EXE");
+    if (given && *given)
+        return snprintf(out, cap, "%s", given) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
+    if (env && *env)
+        return snprintf(out, cap, "%s", env) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
+    char dir[PATH_MAX];
+    if (exe_dir(dir, sizeof dir) == 0) {
+        snprintf(out, cap, "%s/swb-worker", dir);
+        if (access(out, X_OK) == 0)
+            return SWB_OK;
+    }
+    const char *candidates[] = {SWB_BUILD_BIN_DIR "/swb-worker", SWB_INSTALL_BIN_DIR "/swb-worker"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        if (access(candidates[i], X_OK) == 0)
+            return snprintf(out, cap, "%s", candidates[i]) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
+    }
+    return SWB_E_SPAWN;
+}
+
+const char *swbi_plugin_dir(const char *given)
+{
+    const char *env = getenv("SWB_PLUGIN_DIR");
+    if (given && *given)
+        return given;
+    if (env && *env)
+        return env;
+    if (access(SWB_BUILD_PLUGIN_DIR, R_OK) == 0)
+        return SWB_BUILD_PLUGIN_DIR;
+    return SWB_INSTALL_PLUGIN_DIR;
+}
+
+int swb_plugin_resolve(const char *plugin, const char *plugin_dir, char *out, size_t cap)
+{
+    if (!plugin || !*plugin || !out)
+        return SWB_E_INVALID;
+    char path[PATH_MAX];
+    if (strchr(plugin, '/')) {
+        snprintf(path, sizeof path, "%s", plugin);
+    } else {
+        const char *dir = swbi_plugin_dir(plugin_dir);
+        size_t n = strlen(plugin);
+        int has_ext = n > 3 && strcmp(plugin + n - 3, ".so") == 0;
+        snprintf(path, sizeof path, "%s/%s%s", dir, plugin, has_ext ? "" : ".so");
+    }
+    char real[PATH_MAX];
+    if (!realpath(path, real) || access(real, R_OK) != 0) {
+        swb_log(SWB_LOG_WARN, "plugin %s: %s not found", plugin, path);
+        return SWB_E_PLUGIN;
+    }
+    if (strlen(real) >= cap)
+        return SWB_E_TOO_LARGE;
+    strcpy(out, real);
+    return SWB_OK;
+}
