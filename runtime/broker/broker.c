@@ -93,9 +93,14 @@ static int set_int(void *sock, int opt, int v)
 int broker_new(swb_broker_t **out, const swb_broker_opts_t *opts,
                const struct child_ops *thread_ops, void *thread_ctx)
 {
-    swb_broker_opts_t o = opts ? *opts : (swb_broker_opts_t){0};
     if (!out)
         return SWB_E_INVALID;
+    *out = NULL;
+    swb_broker_opts_t o;
+    int rc0 = swbi_opts_take(&o, sizeof o, opts, SWBI_OPTS_END(swb_broker_opts_t, max_children),
+                             "swb_broker_opts_t");
+    if (rc0 != SWB_OK)
+        return rc0;
     *out = NULL;
     swb_broker_t *b = calloc(1, sizeof *b);
     if (!b)

@@ -1,5 +1,9 @@
 /*
- * swbi.h - internals shared by the runtime's files (not installed, not public).
+ * swbi.h - the common layer's internals, shared by every layer of the runtime (not installed,
+ * not public): time, frames on the wire, endpoints, paths, option structs.
+ *
+ * Layer: common; uses: proto; called by: every layer. Functions here are thread-safe (they keep
+ * no state) unless they take an object, which then belongs to the caller's thread.
  */
 #ifndef SWBI_H
 #define SWBI_H
@@ -39,6 +43,15 @@ extern char swbi_tsan_sync;
  * (precise, for latency figures). */
 int64_t swbi_now_ms(void);
 int64_t swbi_now_us(void);
+
+/* Take a caller's options struct (src may be NULL: all defaults) into dst, a zeroed struct of
+ * this build's size, reading only the bytes the caller's `size` field (its first) says it has:
+ * 0 stands for the first layout, v1_size bytes (SWBI_OPTS_END of its last field). A larger
+ * size is accepted while the fields past this build's are zero. Returns SWB_OK or
+ * SWB_E_INVALID (logged, naming `what`). dst->size is set to dst_size. */
+int swbi_opts_take(void *dst, size_t dst_size, const void *src, size_t v1_size, const char *what);
+#define SWBI_OPTS_END(type, last_field)                                                            \
+    (offsetof(type, last_field) + sizeof(((type *)0)->last_field))
 
 /* Copy a borrowed wire string into a NUL-terminated buffer of `cap` bytes (truncating). */
 void swbi_str_copy(char *dst, size_t cap, swb_str_t s);

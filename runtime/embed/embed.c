@@ -9,6 +9,7 @@
 #include "broker.h"
 #include "embed_int.h"
 #include "peer_int.h"
+#include "swbi.h"
 
 int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
 {
@@ -17,12 +18,16 @@ int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts)
 
 int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
 {
-    if (!opts || !opts->broker)
-        return peer_new(out, opts);
-    swb_peer_opts_t o = *opts;
+    if (!out || !opts)
+        return SWB_E_INVALID;
+    swb_peer_opts_t o;
+    int rc = swbi_opts_take(&o, sizeof o, opts, SWBI_OPTS_END(swb_peer_opts_t, connect_timeout_ms),
+                            "swb_peer_opts_t");
+    if (rc != SWB_OK || !o.broker)
+        return rc != SWB_OK ? rc : peer_new(out, &o);
     if (!o.endpoint)
-        o.endpoint = swb_broker_inproc(opts->broker);
+        o.endpoint = swb_broker_inproc(o.broker);
     if (!o.zmq_ctx)
-        o.zmq_ctx = swb_broker_zmq_ctx(opts->broker);
+        o.zmq_ctx = swb_broker_zmq_ctx(o.broker);
     return peer_new(out, &o);
 }

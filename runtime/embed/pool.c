@@ -1,67 +1,54 @@
 /*
  * pool.c - a worker pool in one call, like Piscina: a private embedded broker, N workers of a
  * plugin (threads, or processes on a private ipc socket), and a client to run tasks on them.
+ *
+ * Layer: embed (top); uses: the public API (switchboard.h), as a program would, and common's
+ * reader of option structs.
  */
-#include <dlfcn.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "host_int.h"
+#include "swbi.h"
 
 struct swb_pool {
     swb_broker_t *broker;
     swb_peer_t *client;
-    char service[SWB_MAX_NAME + 1];
+    char service[SWB_NAME_MAX + 1];
 };
 
-static int plugin_service(const char *plugin, char *out, size_t cap)
+int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *opts)
 {
-    char path[PATH_MAX];
-    int rc = swb_plugin_resolve(plugin, NULL, path, sizeof path);
-    if (rc != SWB_OK)
-        return rc;
-    void *dl;
-    const swb_plugin_t *d;
-    if ((rc = plugin_load(path, &dl, &d)) != SWB_OK)
-        return rc;
-    const char *svc = d->services && d->services[0] ? d->services[0] : d->name;
-    rc = svc && *svc ? SWB_OK : SWB_E_PLUGIN;
-    if (rc == SWB_OK)
-        snprintf(out, cap, "%s", svc);
-    (void)dl; /* stays loaded: the pool's worker threads are about to load it anyway */
-    return rc;
-}
-
-int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *o)
-{
-    if (!out || !o || !o->plugin)
+    if (!out || !opts)
         return SWB_E_INVALID;
     *out = NULL;
+    swb_pool_opts_t taken;
+    int rc = swbi_opts_take(&taken, sizeof taken, opts, SWBI_OPTS_END(swb_pool_opts_t, max_queue),
+                            "swb_pool_opts_t");
+    if (rc != SWB_OK)
+        return rc;
+    const swb_pool_opts_t *o = &taken;
+    if (!o->plugin)
+        return SWB_E_INVALID;
     swb_pool_t *pool = calloc(1, sizeof *pool);
     if (!pool)
         return SWB_E_NOMEM;
-    int rc = plugin_service(o->plugin, pool->service, sizeof pool->service);
+    rc = swb_plugin_service(o->plugin, NULL, pool->service, sizeof pool->service);
     if (rc != SWB_OK)
         goto fail;
     /* Processes need an ipc socket: the broker makes a private one. */
-    swb_broker_opts_t bo = {
-        .no_default = 1, .private_ipc = o->mode == SWB_CHILD_PROCESS, .max_queue = o->max_queue};
+    swb_broker_opts_t bo =
+        SWB_OPTS(swb_broker_opts_t, .no_default = 1, .private_ipc = o->mode == SWB_CHILD_PROCESS,
+                 .max_queue = o->max_queue);
     if ((rc = swb_broker_new(&pool->broker, &bo)) != SWB_OK ||
         (rc = swb_broker_start(pool->broker)) != SWB_OK)
         goto fail;
-    swb_peer_opts_t po = {.broker = pool->broker, .name = "pool"};
+    swb_peer_opts_t po = SWB_OPTS(swb_peer_opts_t, .broker = pool->broker, .name = "pool");
     if ((rc = swb_peer_new(&pool->client, &po)) != SWB_OK)
         goto fail;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t n = o->workers ? o->workers : (uint32_t)(ncpu > 0 ? ncpu : 1);
-    swb_spawn_opts_t so = {.plugin = o->plugin,
-                           .name = "worker",
-                           .mode = o->mode,
-                           .count = n,
-                           .capacity = o->capacity};
+    swb_spawn_opts_t so = SWB_OPTS(swb_spawn_opts_t, .plugin = o->plugin, .name = "worker",
+                                   .mode = o->mode, .count = n, .capacity = o->capacity);
     swb_child_t *kids = calloc(n, sizeof *kids);
     size_t got = 0;
     rc = kids ? swb_spawn(pool->client, &so, kids, n, &got) : SWB_E_NOMEM;

@@ -219,9 +219,14 @@ static int serve(host_t *h)
     return code;
 }
 
-int swb_host_run(const swb_host_opts_t *o)
+int swb_host_run(const swb_host_opts_t *opts)
 {
-    if (!o || !o->plugin)
+    swb_host_opts_t taken;
+    if (swbi_opts_take(&taken, sizeof taken, opts, SWBI_OPTS_END(swb_host_opts_t, stop),
+                       "swb_host_opts_t") != SWB_OK)
+        return 2;
+    const swb_host_opts_t *o = &taken; /* lives as long as the host: this call */
+    if (!opts || !o->plugin)
         return 2;
     char path[PATH_MAX];
     int rc = swb_plugin_resolve(o->plugin, o->plugin_dir, path, sizeof path);
@@ -235,8 +240,9 @@ int swb_host_run(const swb_host_opts_t *o)
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->cond, NULL);
     int code = 2;
-    if (plugin_load(path, &h->dl, &h->desc) != SWB_OK)
+    if (plugin_load(path, &h->dl, &h->desc_copy) != SWB_OK)
         goto out;
+    h->desc = &h->desc_copy;
     const swb_plugin_t *d = h->desc;
     h->capacity = o->capacity ? o->capacity : (d->capacity ? d->capacity : 1);
     if (h->capacity > 1024)

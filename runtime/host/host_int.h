@@ -47,7 +47,8 @@ struct swb_ctx {
 
 struct host {
     swb_peer_t *peer;
-    const swb_plugin_t *desc;
+    const swb_plugin_t *desc; /* desc_copy */
+    swb_plugin_t desc_copy;   /* the plugin's descriptor, as much as its ABI has */
     void *dl;
     void *state;
     char outbox[64]; /* inproc endpoint the executors push to */
@@ -87,8 +88,10 @@ static inline void host_unlock(host_t *h)
         pthread_mutex_unlock(&h->lock);
 }
 
-/* Load and check a plugin. Returns SWB_OK, SWB_E_PLUGIN or SWB_E_ABI (with a log line). */
-int plugin_load(const char *path, void **dl, const swb_plugin_t **desc);
+/* Load and check a plugin, and copy its descriptor into *desc: as many bytes as its ABI's
+ * layout has, the rest zeroed, so fields added by a later ABI read as absent for an older
+ * plugin. Returns SWB_OK, SWB_E_PLUGIN or SWB_E_ABI (with a log line). */
+int plugin_load(const char *path, void **dl, swb_plugin_t *desc);
 
 /* Start / join the executor threads. */
 int executor_start(host_t *h);

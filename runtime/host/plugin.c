@@ -110,7 +110,14 @@ static void *open_current(const char *path)
     return h;
 }
 
-int plugin_load(const char *path, void **dl, const swb_plugin_t **desc)
+/* The size of the descriptor each ABI version defined (index: version). */
+static const size_t abi_size[] = {
+    [1] = SWBI_OPTS_END(swb_plugin_t, fini),
+};
+_Static_assert(sizeof abi_size / sizeof *abi_size == SWB_PLUGIN_ABI + 1,
+               "a new plugin ABI needs its descriptor size here");
+
+int plugin_load(const char *path, void **dl, swb_plugin_t *desc)
 {
     /* On the failures below the object stays loaded: unloading in a threaded process is
      * never worth the risk, and a broken plugin costs only its mapping. */
@@ -128,8 +135,8 @@ int plugin_load(const char *path, void **dl, const swb_plugin_t **desc)
         swb_log(SWB_LOG_ERROR, "plugin %s: no swb_plugin_descriptor()", path);
         return SWB_E_PLUGIN;
     }
-    if (d->abi != SWB_PLUGIN_ABI) {
-        swb_log(SWB_LOG_ERROR, "plugin %s: built for plugin ABI %u, this host speaks %u", path,
+    if (d->abi < 1 || d->abi > SWB_PLUGIN_ABI) {
+        swb_log(SWB_LOG_ERROR, "plugin %s: built for plugin ABI %u, this host speaks 1 to %u", path,
                 d->abi, SWB_PLUGIN_ABI);
         return SWB_E_ABI;
     }
@@ -137,6 +144,26 @@ int plugin_load(const char *path, void **dl, const swb_plugin_t **desc)
         swb_log(SWB_LOG_ERROR, "plugin %s: neither handle_task nor on_message", path);
         return SWB_E_PLUGIN;
     }
-    *desc = d;
+    memset(desc, 0, sizeof *desc);
+    memcpy(desc, d, abi_size[d->abi]);
     return SWB_OK;
+}
+
+int swb_plugin_service(const char *plugin, const char *plugin_dir, char *out, size_t cap)
+{
+    char path[PATH_MAX];
+    int rc = swb_plugin_resolve(plugin, plugin_dir, path, sizeof path);
+    if (rc != SWB_OK)
+        return rc;
+    void *dl;
+    swb_plugin_t d;
+    if ((rc = plugin_load(path, &dl, &d)) != SWB_OK)
+        return rc;
+    const char *svc = d.services && d.services[0] ? d.services[0] : d.name;
+    if (!svc || !*svc)
+        return SWB_E_PLUGIN;
+    if (strlen(svc) >= cap)
+        return SWB_E_TOO_LARGE;
+    snprintf(out, cap, "%s", svc);
+    return SWB_OK; /* dl stays loaded: plugins are never unloaded */
 }

@@ -6,6 +6,11 @@
  * loads it, checks `abi`, and calls it; the same .so runs as a thread or a process unchanged.
  * A plugin never sees ZeroMQ: it talks through the context it is given.
  *
+ * Growth: a later ABI adds fields only at the end of swb_plugin_t and raises SWB_PLUGIN_ABI.
+ * A host loads plugins of every ABI from 1 to its own and reads only the fields their ABI had
+ * (the rest count as absent), so a plugin keeps working with newer hosts unchanged; a plugin
+ * built for a newer ABI than the host's, or with abi 0, is refused with SWB_E_ABI.
+ *
  * Threading: the host calls init and fini once, from one thread. handle_task and on_message
  * run on the host's executor threads; with capacity 1 (the default) they never overlap, with
  * capacity N up to N calls run at once and the plugin must be thread-safe.
@@ -73,6 +78,10 @@ const swb_plugin_t *swb_plugin_descriptor(void);
     {                                                                                              \
         return &(desc);                                                                            \
     }
+
+/* The swb_ctx_* calls take the context the host passed to the call they are made from, on
+ * that call's thread: a context belongs to one executor thread. swb_ctx_should_stop may be
+ * polled as often as wanted. */
 
 /* Answer the current task with msgpack bytes (copied). */
 int swb_ctx_reply(swb_ctx_t *ctx, const void *body, size_t len);

@@ -10,6 +10,24 @@
  * pointer arguments; `swb_x_destroy(&p)` tolerates NULL and sets the pointer to NULL. Option
  * structs are valid when zeroed: `(swb_x_opts_t){0}` means all defaults. Strings passed in are
  * borrowed for the duration of the call unless said otherwise.
+ *
+ * Binary compatibility: every options struct begins with `size`, and new fields are only ever
+ * added at its end. Fill structs with SWB_OPTS(type, .field = v, ...), which sets size to the
+ * struct as this header knows it; the library reads only that many bytes, so a program built
+ * against an older header runs with a newer library. A zeroed size stands for the first layout
+ * (the fields up to the end marked "first layout"): always safe, but fields added later are then
+ * not read. A program built against a newer header that sets fields this library does not know
+ * gets SWB_E_INVALID rather than having them ignored. The plugin descriptor does the same with
+ * its `abi` number (swb_plugin.h). swb_version() says which library is running.
+ *
+ * Threads: nothing here is thread-safe except where stated. Each object belongs to one thread
+ * at a time (it may be handed to another, with the usual happens-before of a mutex or a thread
+ * start): a swb_peer_t and everything that takes one (tasks, spawn, recv), a swb_pool_t, a
+ * swb_msg_t. Different objects may be used from different threads at once. A broker runs its
+ * loop on one thread (its own after swb_broker_start); the calls that say "safe from any
+ * thread" may be made meanwhile from others, swb_broker_new and swb_broker_destroy from the
+ * thread that owns it. Logging, swb_version, swb_strerror and swb_default_endpoint are safe
+ * from any thread.
  */
 #ifndef SWITCHBOARD_H
 #define SWITCHBOARD_H
@@ -26,8 +44,20 @@ extern "C" {
 /* The library is built with hidden visibility; what this header declares is its API. */
 #pragma GCC visibility push(default)
 
-#define SWB_VERSION_STRING "0.1.0"
-#define SWB_NAME_MAX       64 /* bytes of a peer, service or group name */
+#define SWB_VERSION_MAJOR  0
+#define SWB_VERSION_MINOR  1
+#define SWB_VERSION_PATCH  0
+#define SWB_VERSION_STRING "0.1.0" /* of this header */
+#define SWB_NAME_MAX       64      /* bytes of a peer, service or group name */
+
+/* The running library's version ("0.1.0"), which is not the header's SWB_VERSION_STRING when a
+ * program built against one release runs with another. major, minor and patch may be NULL.
+ * Safe from any thread. */
+const char *swb_version(int *major, int *minor, int *patch);
+
+/* An options struct with its size set (see the top of this header):
+ *     swb_broker_new(&b, &SWB_OPTS(swb_broker_opts_t, .private_ipc = 1)); */
+#define SWB_OPTS(type, ...) ((type){.size = sizeof(type), __VA_ARGS__})
 
 /* ---- logging -------------------------------------------------------------------------- */
 
@@ -39,7 +69,8 @@ typedef enum {
 } swb_log_level_t;
 
 /* Log a line at `level` to the sink (stderr by default). The level comes from SWB_LOG
- * (error|warn|info|debug, default warn) unless set with swb_log_set_level. */
+ * (error|warn|info|debug, default warn) unless set with swb_log_set_level. Every logging call
+ * is safe from any thread; a sink is called under a lock, one line at a time. */
 void swb_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void swb_log_set_level(int level);
 int swb_log_get_level(void);
@@ -62,6 +93,7 @@ int swb_default_endpoint(char *buf, size_t cap);
 typedef struct swb_broker swb_broker_t;
 
 typedef struct {
+    uint32_t size;                   /* sizeof as the caller knew it (SWB_OPTS), or 0 */
     const char *const *endpoints;    /* to bind: ipc://, tcp://, inproc://; NULL = default ipc */
     size_t n_endpoints;              /* 0 with endpoints == NULL binds the default */
     int no_default;                  /* 1: bind only the private inproc endpoint when none given */
@@ -101,11 +133,12 @@ typedef struct {
     uint32_t max_restarts;           /* restarts of one child within restart_period_ms before it
                                         is given up; default 5 */
     uint32_t restart_period_ms;      /* default 10000 */
-    uint32_t max_children;           /* default 1024 */
+    uint32_t max_children;           /* default 1024; the end of the first layout */
 } swb_broker_opts_t;
 
 /* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
- * broker cannot steal the socket). Nothing runs until start or run. */
+ * broker cannot steal the socket). Nothing runs until start or run. The calling thread owns it:
+ * it starts, runs and destroys it; the calls below marked so may come from any thread. */
 int swb_broker_new(swb_broker_t **out, const swb_broker_opts_t *opts);
 /* Run the broker loop in a thread of its own (embedded broker). */
 int swb_broker_start(swb_broker_t *b);
@@ -117,11 +150,13 @@ void swb_broker_stop(swb_broker_t *b);
  * ones run to the end for up to timeout_ms (then fail with it), workers are drained and told
  * to leave, and the loop ends. Then swb_broker_destroy (or swb_broker_wait) as usual. */
 int swb_broker_shutdown(swb_broker_t *b, int timeout_ms);
-/* Wait for the loop thread (started with swb_broker_start) to end, after a shutdown. */
+/* Wait for the loop thread (started with swb_broker_start) to end, after a shutdown. Safe from
+ * any thread (one at a time). */
 int swb_broker_wait(swb_broker_t *b);
 /* Stop, join, end every child (BYE, then SIGKILL after a grace period), reap them, close,
  * unlink our socket files and locks, free. */
 void swb_broker_destroy(swb_broker_t **self_p);
+/* The getters below read what swb_broker_new set and never changes: safe from any thread. */
 /* The private inproc endpoint every broker binds (for peers in this process). */
 const char *swb_broker_inproc(const swb_broker_t *b);
 /* The first bound endpoint that other processes can reach (ipc or tcp), or NULL. */
@@ -145,6 +180,7 @@ typedef enum {
 } swb_peer_kind_t_;
 
 typedef struct {
+    uint32_t size;               /* sizeof as the caller knew it (SWB_OPTS), or 0 */
     const char *endpoint;        /* NULL: the broker's inproc if `broker` set, else default */
     swb_broker_t *broker;        /* embedded broker to join over inproc (uses its context) */
     void *zmq_ctx;               /* context to use (needed for inproc without `broker`) */
@@ -155,7 +191,7 @@ typedef struct {
     uint32_t capacity;      /* tasks at once; default 1 for workers */
     int no_tasks;           /* member of its services' groups for messages only */
     const char *parent;     /* parent's name (children started by SPAWN) */
-    int connect_timeout_ms; /* wait for WELCOME; default 5000 */
+    int connect_timeout_ms; /* wait for WELCOME; default 5000; the end of the first layout */
 } swb_peer_opts_t;
 
 typedef enum {
@@ -201,7 +237,9 @@ typedef struct {
 /* Release a received message's body. Safe on a zeroed or already closed message. */
 void swb_msg_close(swb_msg_t *m);
 
-/* Connect, say HELLO, wait for WELCOME. */
+/* Connect, say HELLO, wait for WELCOME. The peer belongs to the calling thread (a ZeroMQ socket
+ * is not thread-safe): every swb_peer_*, task and parent call on it must come from one thread at
+ * a time. Use one peer per thread. */
 int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts);
 /* Say BYE, close, free. */
 void swb_peer_destroy(swb_peer_t **self_p);
@@ -249,10 +287,11 @@ typedef struct swb_task_opts swb_task_opts_t;
 typedef void (*swb_result_fn)(void *arg, uint64_t id, int code, const swb_msg_t *result);
 
 struct swb_task_opts {
+    uint32_t size;           /* sizeof as the caller knew it (SWB_OPTS), or 0 */
     uint32_t deadline_ms;    /* the task ends with SWB_E_DEADLINE after this long; 0 = none */
     int32_t priority;        /* higher runs first when tasks queue; default 0 */
     swb_result_fn on_result; /* optional callback instead of receiving the RESULT */
-    void *arg;
+    void *arg;               /* the end of the first layout */
 };
 
 /*
@@ -284,13 +323,15 @@ size_t swb_peer_outstanding(const swb_peer_t *p);
 typedef struct swb_pool swb_pool_t;
 
 typedef struct {
+    uint32_t size;      /* sizeof as the caller knew it (SWB_OPTS), or 0 */
     const char *plugin; /* name or path */
     uint32_t workers;   /* default: the number of CPUs */
     int mode;           /* SWB_CHILD_THREAD (default) or SWB_CHILD_PROCESS */
     uint32_t capacity;  /* tasks at once per worker; default the plugin's */
-    uint32_t max_queue; /* default 10000 */
+    uint32_t max_queue; /* default 10000; the end of the first layout */
 } swb_pool_opts_t;
 
+/* The pool, like its client peer, belongs to the calling thread. */
 int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *opts);
 void swb_pool_destroy(swb_pool_t **self_p);
 /* The service the pool's plugin serves (its first). */
@@ -314,6 +355,7 @@ typedef enum {
 } swb_child_mode_t;
 
 typedef struct {
+    uint32_t size;         /* sizeof as the caller knew it (SWB_OPTS), or 0 */
     const char *plugin;    /* plugin name (in the plugin folder) or path to a .so */
     const char *name;      /* child name; NULL: broker picks "<plugin>-<n>"; with count > 1 a
                               suffix -0, -1, ... is added */
@@ -323,7 +365,8 @@ typedef struct {
     int timeout_ms;        /* wait for the children to be ready; default 10000 */
     int no_restart;        /* don't restart a child that crashes (default: restart it) */
     uint32_t mem_limit_mb; /* restart a process child whose RSS passes this; 0 = none */
-    uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none */
+    uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none; the end
+                              of the first layout */
 } swb_spawn_opts_t;
 
 typedef struct {
@@ -359,6 +402,7 @@ int swb_wait_exit(swb_peer_t *parent, const char *child, int *code, int *signal,
 /* ---- worker host ---------------------------------------------------------------------- */
 
 typedef struct {
+    uint32_t size;          /* sizeof as the caller knew it (SWB_OPTS), or 0 */
     const char *plugin;     /* name or path of the plugin */
     const char *plugin_dir; /* where names resolve; default as for the broker */
     const char *endpoint;   /* broker endpoint */
@@ -367,7 +411,8 @@ typedef struct {
     const char *parent;     /* parent name, if started by SPAWN */
     int kind;               /* SWB_PEER_THREAD / PROCESS / REMOTE */
     uint32_t capacity;      /* tasks at once; default the plugin's */
-    volatile int *stop;     /* set non-zero to stop the host (threads); may be NULL */
+    volatile int *stop;     /* set non-zero to stop the host (threads), from any thread; may be
+                               NULL; the end of the first layout */
 } swb_host_opts_t;
 
 /* Load the plugin, connect, serve until told BYE, stopped, or the broker is gone for good.
@@ -376,6 +421,10 @@ int swb_host_run(const swb_host_opts_t *opts);
 
 /* Resolve a plugin name or path into an absolute path; SWB_E_PLUGIN if not found. */
 int swb_plugin_resolve(const char *plugin, const char *plugin_dir, char *out, size_t cap);
+/* Load a plugin (name or path) and write the service it serves first (its name when it lists
+ * none) into out: what a pool of it is called by. SWB_E_PLUGIN, SWB_E_ABI on a bad plugin.
+ * The plugin stays loaded. */
+int swb_plugin_service(const char *plugin, const char *plugin_dir, char *out, size_t cap);
 
 #pragma GCC visibility pop
 

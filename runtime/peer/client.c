@@ -41,8 +41,17 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
 }
 
 int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
-               const swb_task_opts_t *o, uint64_t *id)
+               const swb_task_opts_t *given, uint64_t *id)
 {
+    swb_task_opts_t taken;
+    const swb_task_opts_t *o = NULL;
+    if (given) {
+        int rc = swbi_opts_take(&taken, sizeof taken, given, SWBI_OPTS_END(swb_task_opts_t, arg),
+                                "swb_task_opts_t");
+        if (rc != SWB_OK)
+            return rc;
+        o = &taken;
+    }
     if (!p || !service || !*service || strlen(service) > SWB_MAX_NAME || (!body && len))
         return SWB_E_INVALID;
     swb_header_t h;

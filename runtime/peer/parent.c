@@ -44,8 +44,14 @@ static int parse_children(const swb_msg_t *m, swb_child_t *out, size_t cap, size
     return rc;
 }
 
-int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *o, swb_child_t *out, size_t cap, size_t *n)
+int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *given, swb_child_t *out, size_t cap, size_t *n)
 {
+    swb_spawn_opts_t taken;
+    if (given &&
+        swbi_opts_take(&taken, sizeof taken, given, SWBI_OPTS_END(swb_spawn_opts_t, cpu_limit_s),
+                       "swb_spawn_opts_t") != SWB_OK)
+        return SWB_E_INVALID;
+    const swb_spawn_opts_t *o = given ? &taken : NULL;
     if (!p || !o || !o->plugin || !out || !n)
         return SWB_E_INVALID;
     *n = 0;

@@ -313,10 +313,16 @@ int swb_peer_recv(swb_peer_t *p, swb_msg_t *m, int timeout_ms)
     return peeri_read(p, m, deadline);
 }
 
-int peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
+int peer_new(swb_peer_t **out, const swb_peer_opts_t *given)
 {
-    if (!out || !opts)
+    if (!out || !given)
         return SWB_E_INVALID;
+    swb_peer_opts_t taken;
+    int rc0 = swbi_opts_take(&taken, sizeof taken, given,
+                             SWBI_OPTS_END(swb_peer_opts_t, connect_timeout_ms), "swb_peer_opts_t");
+    if (rc0 != SWB_OK)
+        return rc0;
+    const swb_peer_opts_t *opts = &taken;
     *out = NULL;
     if (opts->n_services > SWB_MAX_SERVICES || (opts->name && strlen(opts->name) > SWB_MAX_NAME))
         return SWB_E_INVALID;
