@@ -7,6 +7,8 @@
  * tells the worker to stop (DRAIN), never the other way round, so no task is sent to a worker
  * that is leaving. A reload starts every replacement first and drains an old worker only once
  * its replacement has said HELLO, so capacity never drops.
+ *
+ * Layer: broker; uses: supervise, dispatch, common; called by: broker_route.c and the loop.
  */
 #include <signal.h>
 #include <stdio.h>

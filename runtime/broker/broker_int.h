@@ -1,6 +1,10 @@
 /*
  * broker_int.h - the broker's state, shared by its files: broker.c (lifecycle and loop),
  * broker_route.c (one handler per command), broker_stats.c (the STATS reply).
+ *
+ * Layer: broker; uses: dispatch, supervise, common. Private to runtime/broker/; not
+ * thread-safe: the loop thread owns the state, but for the atomics swb_broker_stop and
+ * swb_broker_shutdown set from other threads.
  */
 #ifndef SWB_BROKER_INT_H
 #define SWB_BROKER_INT_H

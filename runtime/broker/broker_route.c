@@ -6,6 +6,8 @@
  * header's frame, is copied into the new header's frame (frames.c). Every request that cannot be
  * served is answered with an ERROR naming the code, the request id and the target, so nothing is
  * dropped without the sender being told.
+ *
+ * Layer: broker; uses: dispatch, supervise, common; called by: the loop (broker.c).
  */
 #include <errno.h>
 #include <signal.h>

@@ -1,6 +1,8 @@
 /*
  * broker_stats.c - the body of the broker's STATS reply: a msgpack map of counters and one
  * entry per peer. Built with msgpack-c's packer: STATS is rare, clarity beats speed here.
+ *
+ * Layer: broker; uses: dispatch (its services and counters), supervise, common.
  */
 #include <msgpack.h>
 #include <stdlib.h>

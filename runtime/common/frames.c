@@ -6,6 +6,8 @@
  * ZeroMQ send and receive, several hundred instructions each way, which is more than copying
  * a small body; a large body keeps its own frame so that the broker passes it on by reference.
  * Receivers accept either form whatever the size (PROTOCOL.md section 2).
+ *
+ * Layer: common; uses: proto; called by: peer, host, broker (every sender and receiver).
  */
 #include <errno.h>
 #include <string.h>

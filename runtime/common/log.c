@@ -3,6 +3,8 @@
  *
  * The level is read once from SWB_LOG. Repeated warnings (a hostile peer sending garbage in a
  * loop) are rate-limited per call site text so a flood cannot turn into a log flood.
+ *
+ * Layer: common; called by: every layer. Every call is safe from any thread.
  */
 #include <pthread.h>
 #include <stdarg.h>

@@ -7,6 +7,8 @@
  * (the smallest msgpack value); that bound is what keeps msgpack-c's allocations in proportion
  * to the input. This file needs nothing from the runtime but the error codes, so the CLI's
  * unit tests compile it on its own.
+ *
+ * Layer: common; uses: nothing; called by: programs and the tools through swb_msgpack.h.
  */
 #include "swb_msgpack.h"
 

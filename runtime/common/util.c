@@ -1,5 +1,7 @@
 /*
  * util.c - small helpers: clock, string copies.
+ *
+ * Layer: common; uses: nothing; called by: every layer. Safe from any thread.
  */
 #include <string.h>
 #include <time.h>

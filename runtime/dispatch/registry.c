@@ -4,6 +4,8 @@
  * A fixed slab of max_peers records (the broker's peer cap bounds its memory) and two open
  * addressing hash indexes with linear probing and backward-shift deletion, so lookups on the
  * routing path are O(1) and nothing is allocated after start.
+ *
+ * Layer: dispatch (the socket-free core); uses: common; called by: dispatch.c and broker.
  */
 #include <stdlib.h>
 #include <string.h>

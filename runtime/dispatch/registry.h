@@ -1,5 +1,8 @@
 /*
  * registry.h - the broker's table of live peers, found by name or by routing id in O(1).
+ *
+ * Layer: dispatch (the socket-free core); uses: common; called by: dispatch and broker. Not
+ * thread-safe: the broker's loop thread owns it.
  */
 #ifndef SWB_REGISTRY_H
 #define SWB_REGISTRY_H

@@ -4,6 +4,8 @@
  * The worker heap orders by load score, then by join order, so of equal workers the one that
  * joined first is picked (see w_before). A worker's position in each of its services' heaps is
  * stored in the worker (heap_pos[slot]) so a change in its load is an O(log n) sift, never a scan.
+ *
+ * Layer: dispatch (the socket-free core); uses: common; called by: dispatch.c.
  */
 #include <stdlib.h>
 #include <string.h>

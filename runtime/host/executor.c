@@ -6,6 +6,8 @@
  * through a locked queue (an idle executor takes the next item, so capacity N means N tasks
  * at once); what a plugin sends goes back as ready-made [header][body] frames over an inproc
  * PUSH socket per executor, which the I/O thread forwards to the broker unchanged.
+ *
+ * Layer: host; uses: peer, common; called by: host.c, and plugins through swb_plugin.h.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -11,6 +11,8 @@
  * heartbeats, which the broker allows for a worker with a task in flight (its connection's
  * ZMTP heartbeats still show the process is alive, and deadlines catch a hung task); a plugin
  * that calls swb_ctx_should_stop keeps heartbeating and hears CANCEL, DRAIN and BYE.
+ *
+ * Layer: host; uses: peer, common; called by: swb-worker and, for worker threads, embed.
  */
 #include <dlfcn.h>
 #include <errno.h>

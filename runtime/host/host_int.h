@@ -1,6 +1,9 @@
 /*
  * host_int.h - the worker host's state, shared by host.c (the I/O loop), executor.c (the
  * threads that run the plugin and the swb_ctx_* API) and plugin.c (loading).
+ *
+ * Layer: host; uses: peer, common. Private to runtime/host/. The queue is shared by the I/O
+ * thread and the executors under `lock`; each swb_ctx_t belongs to its executor thread.
  */
 #ifndef SWB_HOST_INT_H
 #define SWB_HOST_INT_H

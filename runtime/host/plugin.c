@@ -10,6 +10,8 @@
  * loader matches by name). So each path's file identity (device, inode, size, mtime) is
  * remembered, and a changed file is loaded from a private copy under a new name. Plugins are
  * never unloaded: other worker threads may be running them.
+ *
+ * Layer: host; uses: common; called by: host.c and, through swb_plugin_service, programs.
  */
 #include <dlfcn.h>
 #include <errno.h>

@@ -2,6 +2,8 @@
  * client.c - submitting tasks and getting their results: swb_submit, swb_wait, swb_call,
  * swb_cancel. A client can keep thousands of tasks in flight; every one of them gets exactly
  * one RESULT from the broker (ok, or an error code with text).
+ *
+ * Layer: peer; uses: common; called by: programs, embed (the pool).
  */
 #include <stdlib.h>
 #include <string.h>

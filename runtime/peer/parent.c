@@ -3,6 +3,8 @@
  * disconnect them, wait for their exit. Like Node's fork()/new Worker(), kill(), disconnect()
  * and the 'exit' event, but the children are started by the broker's supervisor, so the same
  * call gives a thread or a process.
+ *
+ * Layer: peer; uses: common; called by: programs, embed (the pool).
  */
 #include <msgpack.h>
 #include <signal.h>
