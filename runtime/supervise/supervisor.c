@@ -51,8 +51,16 @@ struct supervisor {
     uint64_t restarts;
 };
 
+/* Every hook but rss_mb (child_ops.h). */
+static int ops_complete(const child_ops_t *o)
+{
+    return o->start && o->exit_fd && o->reap && o->signal && o->finish && o->release;
+}
+
 int supervisor_new(supervisor_t **out, const supervisor_opts_t *opts)
 {
+    if (opts->thread_ops && !ops_complete(opts->thread_ops))
+        return SWB_E_INVALID;
     supervisor_t *s = calloc(1, sizeof *s);
     if (!s)
         return SWB_E_NOMEM;
