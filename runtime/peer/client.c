@@ -45,11 +45,13 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
 int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
                const swb_task_opts_t *given, uint64_t *id)
 {
+    /* Per task, so the caller's struct is read in place when it has this build's layout (size
+     * set to it, or zero while the first layout is the whole struct); else a copy by its size. */
+    const size_t v1 = SWBI_OPTS_END(swb_task_opts_t, arg);
     swb_task_opts_t taken;
-    const swb_task_opts_t *o = NULL;
-    if (given) {
-        int rc = swbi_opts_take(&taken, sizeof taken, given, SWBI_OPTS_END(swb_task_opts_t, arg),
-                                "swb_task_opts_t");
+    const swb_task_opts_t *o = given;
+    if (given && given->size != sizeof taken && (given->size || v1 != sizeof taken)) {
+        int rc = swbi_opts_take(&taken, sizeof taken, given, v1, "swb_task_opts_t");
         if (rc != SWB_OK)
             return rc;
         o = &taken;
