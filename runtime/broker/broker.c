@@ -97,7 +97,7 @@ int broker_new(swb_broker_t **out, const swb_broker_opts_t *opts,
         return SWB_E_INVALID;
     *out = NULL;
     swb_broker_opts_t o;
-    int rc0 = swbi_opts_take(&o, sizeof o, opts, SWBI_OPTS_END(swb_broker_opts_t, max_children),
+    int rc0 = swbi_opts_take(&o, sizeof o, opts, SWBI_OPTS_END(swb_broker_opts_t, reserved0),
                              "swb_broker_opts_t");
     if (rc0 != SWB_OK)
         return rc0;
@@ -289,9 +289,9 @@ static int recv_one(swb_broker_t *b, int wait)
         } else {
             if (h.cmd == SWB_CMD_HELLO)
                 peer_credentials(b, &hdr);
-            broker_handle(b, &r, &h, bv.msg ? &bv : NULL);
             if (b->lost_pending)
                 broker_drop_lost(b);
+            broker_handle(b, &r, &h, bv.msg ? &bv : NULL);
         }
     }
     zmq_msg_close(&body);
@@ -399,11 +399,11 @@ int swb_broker_run(swb_broker_t *b)
             supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
             broker_heartbeat(b);
             dispatch_tick(b->disp);
-            if (b->lost_pending)
-                broker_drop_lost(b);
             broker_reload_tick(b);
             next_tick = b->now.ms + tick_ms;
         }
+        if (b->lost_pending) /* found by dispatch or its hooks during this pass */
+            broker_drop_lost(b);
     }
     /* In this thread: worker processes die with the thread that forked them
      * (PR_SET_PDEATHSIG), so they are told to leave, and reaped, before it returns. */

@@ -98,11 +98,9 @@ void broker_sup_event(void *arg, int event, const child_info_t *info, const char
 void broker_child_ready(swb_broker_t *b, reg_peer_t *p);
 /* A worker holds a task past its deadline: kill it if it is a process child of ours. */
 void broker_worker_hung(swb_broker_t *b, reg_peer_t *w, const char *why);
-/* Forget a peer whose tasks dispatch has already dealt with (dispatch_worker_gone): the
- * parent's EVENT when `event` is non-zero, a lost child process killed, the record removed. */
-void broker_forget_peer(swb_broker_t *b, reg_peer_t *p, int event);
-/* Drop the peers marked lost while dispatch was running (a send from a hook that found a
- * connection gone); the loop calls it after each message and tick. */
+/* Drop the peers found lost while dispatch was running (dispatch's peer_lost, or a send from
+ * one of its hooks that found a connection gone). Before each message is handled, so a peer
+ * that reconnects is dropped first and then registers afresh, and once per loop pass. */
 void broker_drop_lost(swb_broker_t *b);
 /* The table through which dispatch sends, drops and kills (broker_dispatch.c). */
 extern const dispatch_ops_t broker_dispatch_ops;

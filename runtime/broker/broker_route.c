@@ -70,14 +70,6 @@ void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event)
 {
     if (!p || !p->used)
         return;
-    dispatch_worker_gone(b->disp, p); /* its tasks go to other workers or end */
-    broker_forget_peer(b, p, event);
-}
-
-void broker_forget_peer(swb_broker_t *b, reg_peer_t *p, int event)
-{
-    if (!p || !p->used)
-        return;
     if (event == SWB_EV_LOST) {
         b->n.peers_lost++;
         /* A child process we lost (stopped, hung, cut off) is killed, so that it exits and
@@ -89,6 +81,7 @@ void broker_forget_peer(swb_broker_t *b, reg_peer_t *p, int event)
     if (event)
         broker_event(b, p->parent, event, p->name, p->pid, 0, 0, NULL);
     swb_log(SWB_LOG_DEBUG, "peer %s left", p->name);
+    dispatch_worker_gone(b->disp, p); /* its tasks go to other workers or end */
     registry_remove(b->reg, p);
 }
 

@@ -7,7 +7,20 @@
  */
 #include <string.h>
 
+#include "swb_plugin.h"
 #include "swbi.h"
+
+/* A new field that fits in trailing padding would leave sizeof unchanged, and the size field
+ * could not tell the layouts apart: every public options struct ends without padding. */
+#define NO_TAIL_PADDING(type, last)                                                                \
+    _Static_assert(sizeof(type) == SWBI_OPTS_END(type, last), #type " ends in padding")
+NO_TAIL_PADDING(swb_broker_opts_t, reserved0);
+NO_TAIL_PADDING(swb_peer_opts_t, reserved0);
+NO_TAIL_PADDING(swb_task_opts_t, arg);
+NO_TAIL_PADDING(swb_pool_opts_t, max_queue);
+NO_TAIL_PADDING(swb_spawn_opts_t, reserved0);
+NO_TAIL_PADDING(swb_host_opts_t, stop);
+NO_TAIL_PADDING(swb_plugin_t, fini);
 
 int swbi_opts_take(void *dst, size_t dst_size, const void *src, size_t v1_size, const char *what)
 {

@@ -2,8 +2,9 @@
  * paths.c - where things are found on disk: the worker executable and plugins (by name in the
  * plugin folder, or by path).
  *
- * Layer: common; uses: nothing of ZeroMQ; called by: supervise (process children), host
- * (loading), embed (pools) and the swb tools through swb_plugin_resolve.
+ * Layer: common; uses: nothing of ZeroMQ; called by: broker (swb-worker and the plugin folder
+ * at start), supervise (every child's plugin), host (loading) and programs through
+ * swb_plugin_resolve.
  */
 #include <limits.h>
 #include <stdio.h>

@@ -18,7 +18,6 @@
  * Layer: dispatch (the socket-free core); uses: common; called by: broker. A task's states and
  * their fields are in task.h; sends, drops and kills go through the owner's dispatch_ops_t.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,7 +179,9 @@ static void worker_changed(dispatch_t *d, reg_peer_t *w)
 
 static void link_task(reg_peer_t *w, task_t *t)
 {
-    assert(t->qpos < 0 && !t->worker);
+    if (t->qpos >= 0 || t->worker) /* a broken invariant: say so (asserts are off in release) */
+        swb_log(SWB_LOG_ERROR, "dispatch: task %llu sent while queued or held",
+                (unsigned long long)t->id);
     t->state = TASK_RUNNING;
     t->worker = w;
     t->wprev = NULL;
@@ -241,7 +242,9 @@ static int assign(dispatch_t *d, task_t *t, reg_peer_t *w)
 /* Put t in its service's queue (new, or back after its worker was lost). */
 static int enqueue(service_t *s, task_t *t)
 {
-    assert(!t->worker);
+    if (t->worker) /* a broken invariant: say so */
+        swb_log(SWB_LOG_ERROR, "dispatch: task %llu queued while held by a worker",
+                (unsigned long long)t->id);
     int rc = svc_queue_push(s, t);
     if (rc == SWB_OK)
         t->state = TASK_QUEUED;
@@ -262,15 +265,13 @@ static void pump(dispatch_t *d, service_t *s)
             continue;
         int e = errno;
         svc_queue_unpop(s, t);
-        if (e == EHOSTUNREACH) {
-            /* Its connection is gone: its tasks are retried, the owner forgets it, go on. */
-            dispatch_worker_gone(d, w);
-            d->ops->peer_lost(d->ops_ctx, w);
-            continue;
-        }
-        /* Its pipe is full (EAGAIN): out of rotation until the broker hears from it. */
+        /* Its pipe is full (EAGAIN): out of rotation until the broker hears from it. Its
+         * connection is gone (EHOSTUNREACH): out of rotation too, and the owner drops it
+         * (dispatch_worker_gone) once this call has returned. */
         w->blocked = 1;
         worker_changed(d, w);
+        if (e == EHOSTUNREACH)
+            d->ops->peer_lost(d->ops_ctx, w);
     }
 }
 

@@ -8,8 +8,8 @@
  * The core decides and the owner acts: the core never touches a socket, a process or the
  * registry's records beyond their dispatch fields. Every hook is called on the owner's loop
  * thread from inside a dispatch_* call, with the core in the middle of its work, so a hook
- * must not block and must not call back into dispatch_* (re-entrancy would find a service's
- * heap or queue half updated).
+ * must not block, must not call back into dispatch_* (re-entrancy would find a service's
+ * heap or queue half updated) and must not remove a registry record.
  */
 #ifndef SWB_DISPATCH_OPS_H
 #define SWB_DISPATCH_OPS_H
@@ -23,9 +23,10 @@ typedef struct dispatch_ops {
      * pipe is full, EHOSTUNREACH when its connection is gone, anything else for other
      * failures. */
     int (*send)(void *ctx, reg_peer_t *to, const swb_header_t *h, const swbi_body_t *body);
-    /* Worker w's connection is gone (a send found EHOSTUNREACH). The core has already done
-     * what dispatch_worker_gone does (w is out of every service; its tasks are queued again or
-     * ended); the owner forgets the peer and may remove its registry record. */
+    /* Worker w's connection is gone (a send found EHOSTUNREACH). The core has taken it out of
+     * rotation and keeps its tasks; the owner drops it once the dispatch_* call that called
+     * this has returned: it tells whoever must know, calls dispatch_worker_gone (its tasks are
+     * queued again or ended) and removes the record. */
     void (*peer_lost)(void *ctx, reg_peer_t *w);
     /* Worker w still holds a task hung_grace ms past its deadline (`why` says so). The owner
      * decides: kill and restart it when it can, else say so. */

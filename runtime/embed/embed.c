@@ -20,8 +20,9 @@ int swb_peer_new(swb_peer_t **out, const swb_peer_opts_t *opts)
 {
     if (!out || !opts)
         return SWB_E_INVALID;
+    *out = NULL;
     swb_peer_opts_t o;
-    int rc = swbi_opts_take(&o, sizeof o, opts, SWBI_OPTS_END(swb_peer_opts_t, connect_timeout_ms),
+    int rc = swbi_opts_take(&o, sizeof o, opts, SWBI_OPTS_END(swb_peer_opts_t, reserved0),
                             "swb_peer_opts_t");
     if (rc != SWB_OK || !o.broker)
         return rc != SWB_OK ? rc : peer_new(out, &o);

@@ -55,15 +55,10 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     snprintf(t->plugin_dir, sizeof t->plugin_dir, "%s", how->plugin_dir);
     snprintf(t->endpoint, sizeof t->endpoint, "%s", how->inproc);
     t->wake_fd = how->wake_fd;
-    t->host = (swb_host_opts_t){.plugin = t->plugin,
-                                .plugin_dir = t->plugin_dir,
-                                .endpoint = t->endpoint,
-                                .zmq_ctx = how->zmq_ctx,
-                                .name = t->name,
-                                .parent = t->parent,
-                                .kind = SWB_PEER_THREAD,
-                                .capacity = how->capacity,
-                                .stop = &t->stop};
+    t->host = SWB_OPTS(swb_host_opts_t, .plugin = t->plugin, .plugin_dir = t->plugin_dir,
+                       .endpoint = t->endpoint, .zmq_ctx = how->zmq_ctx, .name = t->name,
+                       .parent = t->parent, .kind = SWB_PEER_THREAD, .capacity = how->capacity,
+                       .stop = &t->stop);
     /* Worker threads take no signals: the embedding program's handlers stay in its threads. */
     sigset_t all, old;
     sigfillset(&all);

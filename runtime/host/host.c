@@ -264,16 +264,12 @@ int swb_host_run(const swb_host_opts_t *opts)
      * groups it names, so group messages reach it. */
     if (!d->handle_task && !d->services)
         n_services = 0;
-    swb_peer_opts_t po = {.endpoint = o->endpoint,
-                          .zmq_ctx = o->zmq_ctx,
-                          .name = o->name && *o->name ? o->name : NULL,
-                          .kind = o->kind ? o->kind : SWB_PEER_PROCESS,
-                          .services = services,
-                          .n_services = n_services,
-                          .capacity = h->capacity,
-                          .no_tasks = !d->handle_task,
-                          .parent = o->parent && *o->parent ? o->parent : NULL,
-                          .connect_timeout_ms = 10000};
+    swb_peer_opts_t po =
+        SWB_OPTS(swb_peer_opts_t, .endpoint = o->endpoint, .zmq_ctx = o->zmq_ctx,
+                 .name = o->name && *o->name ? o->name : NULL,
+                 .kind = o->kind ? o->kind : SWB_PEER_PROCESS, .services = services,
+                 .n_services = n_services, .capacity = h->capacity, .no_tasks = !d->handle_task,
+                 .parent = o->parent && *o->parent ? o->parent : NULL, .connect_timeout_ms = 10000);
     rc = peer_new(&h->peer, &po);
     if (rc != SWB_OK) {
         swb_log(SWB_LOG_ERROR, "worker %s: cannot join the broker at %s: %s",

@@ -12,13 +12,15 @@
  * borrowed for the duration of the call unless said otherwise.
  *
  * Binary compatibility: every options struct begins with `size`, and new fields are only ever
- * added at its end. Fill structs with SWB_OPTS(type, .field = v, ...), which sets size to the
- * struct as this header knows it; the library reads only that many bytes, so a program built
- * against an older header runs with a newer library. A zeroed size stands for the first layout
- * (the fields up to the end marked "first layout"): always safe, but fields added later are then
- * not read. A program built against a newer header that sets fields this library does not know
- * gets SWB_E_INVALID rather than having them ignored. The plugin descriptor does the same with
- * its `abi` number (swb_plugin.h). swb_version() says which library is running.
+ * added at its end (after `reserved0` where a struct has one: it fills what would be trailing
+ * padding, which a new field could occupy without changing sizeof, and is never reused). Fill
+ * structs with SWB_OPTS(type, .field = v, ...), which sets size to the struct as this header knows
+ * it; the library reads only that many bytes, so a program built against an older header runs with
+ * a newer library. A zeroed size stands for the first layout (the fields up to the end marked
+ * "first layout"): always safe, but fields added later are then not read. A program built against a
+ * newer header that sets fields this library does not know gets SWB_E_INVALID rather than having
+ * them ignored. The plugin descriptor does the same with its `abi` number (swb_plugin.h).
+ * swb_version() says which library is running.
  *
  * Threads: nothing here is thread-safe except where stated. Each object belongs to one thread
  * at a time (it may be handed to another, with the usual happens-before of a mutex or a thread
@@ -45,12 +47,12 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 #define SWB_VERSION_MAJOR  0
-#define SWB_VERSION_MINOR  1
+#define SWB_VERSION_MINOR  2
 #define SWB_VERSION_PATCH  0
-#define SWB_VERSION_STRING "0.1.0" /* of this header */
+#define SWB_VERSION_STRING "0.2.0" /* of this header */
 #define SWB_NAME_MAX       64      /* bytes of a peer, service or group name */
 
-/* The running library's version ("0.1.0"), which is not the header's SWB_VERSION_STRING when a
+/* The running library's version ("0.2.0"), which is not the header's SWB_VERSION_STRING when a
  * program built against one release runs with another. major, minor and patch may be NULL.
  * Safe from any thread. */
 const char *swb_version(int *major, int *minor, int *patch);
@@ -133,7 +135,8 @@ typedef struct {
     uint32_t max_restarts;           /* restarts of one child within restart_period_ms before it
                                         is given up; default 5 */
     uint32_t restart_period_ms;      /* default 10000 */
-    uint32_t max_children;           /* default 1024; the end of the first layout */
+    uint32_t max_children;           /* default 1024 */
+    uint32_t reserved0;              /* zero; the end of the first layout */
 } swb_broker_opts_t;
 
 /* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
@@ -150,8 +153,8 @@ void swb_broker_stop(swb_broker_t *b);
  * ones run to the end for up to timeout_ms (then fail with it), workers are drained and told
  * to leave, and the loop ends. Then swb_broker_destroy (or swb_broker_wait) as usual. */
 int swb_broker_shutdown(swb_broker_t *b, int timeout_ms);
-/* Wait for the loop thread (started with swb_broker_start) to end, after a shutdown. Safe from
- * any thread (one at a time). */
+/* Wait for the loop thread (started with swb_broker_start) to end, after a shutdown. From the
+ * thread that owns the broker (never at the same time as swb_broker_start or destroy). */
 int swb_broker_wait(swb_broker_t *b);
 /* Stop, join, end every child (BYE, then SIGKILL after a grace period), reap them, close,
  * unlink our socket files and locks, free. */
@@ -191,7 +194,8 @@ typedef struct {
     uint32_t capacity;      /* tasks at once; default 1 for workers */
     int no_tasks;           /* member of its services' groups for messages only */
     const char *parent;     /* parent's name (children started by SPAWN) */
-    int connect_timeout_ms; /* wait for WELCOME; default 5000; the end of the first layout */
+    int connect_timeout_ms; /* wait for WELCOME; default 5000 */
+    uint32_t reserved0;     /* zero; the end of the first layout */
 } swb_peer_opts_t;
 
 typedef enum {
@@ -365,8 +369,8 @@ typedef struct {
     int timeout_ms;        /* wait for the children to be ready; default 10000 */
     int no_restart;        /* don't restart a child that crashes (default: restart it) */
     uint32_t mem_limit_mb; /* restart a process child whose RSS passes this; 0 = none */
-    uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none; the end
-                              of the first layout */
+    uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none */
+    uint32_t reserved0;    /* zero; the end of the first layout */
 } swb_spawn_opts_t;
 
 typedef struct {

@@ -130,7 +130,8 @@ int swb_call(swb_peer_t *p, const char *service, const void *body, size_t len, i
     if (!result)
         return SWB_E_INVALID;
     swb_msg_close(result);
-    swb_task_opts_t o = {.deadline_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0};
+    swb_task_opts_t o =
+        SWB_OPTS(swb_task_opts_t, .deadline_ms = timeout_ms > 0 ? (uint32_t)timeout_ms : 0);
     uint64_t id;
     int rc = swb_submit(p, service, body, len, &o, &id);
     if (rc != SWB_OK)

@@ -50,7 +50,7 @@ int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *given, swb_child_t *out, si
 {
     swb_spawn_opts_t taken;
     if (given &&
-        swbi_opts_take(&taken, sizeof taken, given, SWBI_OPTS_END(swb_spawn_opts_t, cpu_limit_s),
+        swbi_opts_take(&taken, sizeof taken, given, SWBI_OPTS_END(swb_spawn_opts_t, reserved0),
                        "swb_spawn_opts_t") != SWB_OK)
         return SWB_E_INVALID;
     const swb_spawn_opts_t *o = given ? &taken : NULL;

@@ -317,13 +317,13 @@ int peer_new(swb_peer_t **out, const swb_peer_opts_t *given)
 {
     if (!out || !given)
         return SWB_E_INVALID;
+    *out = NULL;
     swb_peer_opts_t taken;
-    int rc0 = swbi_opts_take(&taken, sizeof taken, given,
-                             SWBI_OPTS_END(swb_peer_opts_t, connect_timeout_ms), "swb_peer_opts_t");
+    int rc0 = swbi_opts_take(&taken, sizeof taken, given, SWBI_OPTS_END(swb_peer_opts_t, reserved0),
+                             "swb_peer_opts_t");
     if (rc0 != SWB_OK)
         return rc0;
     const swb_peer_opts_t *opts = &taken;
-    *out = NULL;
     if (opts->n_services > SWB_MAX_SERVICES || (opts->name && strlen(opts->name) > SWB_MAX_NAME))
         return SWB_E_INVALID;
     swb_peer_t *p = calloc(1, sizeof *p);

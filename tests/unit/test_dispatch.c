@@ -1053,6 +1053,9 @@ static void test_full_pipe_blocks_a_worker_until_it_is_heard(void **state)
     assert_int_equal(f->n_lost, 0);
 }
 
+/* The core takes a worker whose connection is gone out of rotation and reports it once; the
+ * owner then drops it (dispatch_worker_gone) after the call returns, as the broker does, and
+ * what it held is sent again. */
 static void test_gone_connection_retries_elsewhere_and_reports_the_peer_once(void **state)
 {
     fx_t *f = *state;
@@ -1071,7 +1074,11 @@ static void test_gone_connection_retries_elsewhere_and_reports_the_peer_once(voi
     assert_int_equal(f->refused, 1);
     assert_int_equal(f->n_lost, 1);
     assert_ptr_equal(f->lost[0], a);
-    /* The refused task and the one a held both go to b, each as its own attempt. */
+    /* The refused task went to b at once; what a holds waits for the owner to drop a. */
+    assert_int_equal(f->n_sent, 2);
+    assert_int_equal(msg(f, 1, SWB_CMD_TASK, b)->attempt, 1);
+    dispatch_worker_gone(f->d, a);
+    /* The refused task and the one a held both went to b, each as its own attempt. */
     assert_int_equal(f->n_sent, 3);
     const sent_t *s1 = msg(f, 1, SWB_CMD_TASK, b), *s2 = msg(f, 2, SWB_CMD_TASK, b);
     const sent_t *old = s1->id == id1 ? s1 : s2, *neu = s1->id == id1 ? s2 : s1;
