@@ -441,6 +441,10 @@ void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load)
 {
     w->load = load > 1000 ? 1000 : load;
     worker_changed(d, w);
+    /* A CREDIT may have given it room: queued tasks start now, not at the next tick. */
+    for (int i = 0; i < (int)w->n_services; i++)
+        if (w->svc[i])
+            pump(d, w->svc[i]);
 }
 
 void dispatch_worker_heard(dispatch_t *d, reg_peer_t *w)
@@ -539,6 +543,13 @@ void dispatch_tick(dispatch_t *d)
         }
         if (t->deadline != e.at)
             continue;
+        if (t->state == TASK_ANSWERED && !t->kill_at) {
+            /* Cancelled while running and still held at its deadline: from now on it is timed
+             * like a task that ran out of time (hung after hung_grace). */
+            t->kill_at = now + d->o.hung_grace;
+            deadlines_push(&d->dl, t->kill_at, t->id, d->tasks.count);
+            continue;
+        }
         if (t->state == TASK_QUEUED) {
             svc_queue_remove(t->svc, t);
             finish(d, t, SWB_E_DEADLINE, "deadline passed while queued", NULL);

@@ -1116,6 +1116,46 @@ static void test_paused_worker_gets_no_new_tasks_but_answers_its_own(void **stat
 }
 
 /* Each case gets a fresh registry and clock; it opens the core with its own options. */
+/* A task cancelled while running, whose worker never stops it, is timed from its deadline
+ * like one that ran out of time: reported hung once the grace has passed too. */
+static void test_cancelled_task_held_past_its_deadline_is_reported_hung(void **state)
+{
+    fx_t *f = *state;
+    dispatch_opts_t o = opts_default();
+    fx_open(f, &o);
+    reg_peer_t *c = client(f, "app");
+    reg_peer_t *a = worker(f, "a", 1);
+    submit_to(f, c, 1, SVC, 0, 100, "one");
+    advance(f, 50);
+    cancel(f, c, 1);
+    assert_int_equal(f->n_sent, 3); /* TASK, CANCEL, RESULT cancelled */
+    for (int i = 0; i < 40; i++) {  /* 2 s of 50 ms ticks: deadline and grace long past */
+        advance(f, 50);
+        dispatch_tick(f->d);
+    }
+    assert_int_equal(a->inflight, 1);
+    assert_int_equal(f->n_hung, 1);
+    assert_ptr_equal(f->hung[0], a);
+}
+
+/* CREDIT raising a worker's capacity starts queued tasks at once, as dispatch_worker_heard
+ * does, not at the next tick. */
+static void test_credit_that_adds_room_starts_queued_tasks_at_once(void **state)
+{
+    fx_t *f = *state;
+    dispatch_opts_t o = opts_default();
+    fx_open(f, &o);
+    reg_peer_t *c = client(f, "app");
+    reg_peer_t *a = worker(f, "a", 1);
+    submit(f, c, 1, "one");
+    submit(f, c, 2, "two");
+    assert_int_equal(f->n_sent, 1);
+    a->capacity = 2; /* CREDIT {credit: 2}, as broker_route.c handles it */
+    dispatch_worker_load(f->d, a, 0);
+    assert_int_equal(f->n_sent, 2);
+    task_msg(f, 1, a, "two", 1);
+}
+
 #define SWB_CASE(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -1149,6 +1189,8 @@ static const struct CMUnitTest tests[] = {
     SWB_CASE(test_fail_all_answers_queued_and_running_tasks),
     SWB_CASE(test_full_pipe_blocks_a_worker_until_it_is_heard),
     SWB_CASE(test_gone_connection_retries_elsewhere_and_reports_the_peer_once),
+    SWB_CASE(test_cancelled_task_held_past_its_deadline_is_reported_hung),
+    SWB_CASE(test_credit_that_adds_room_starts_queued_tasks_at_once),
     SWB_CASE(test_paused_worker_gets_no_new_tasks_but_answers_its_own),
 };
 
