@@ -97,6 +97,13 @@ static void assign_name(swb_broker_t *b, const swb_header_t *h, char *out)
 
 static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h)
 {
+    /* The ROUTER's own ids are 5 bytes; only a peer that set ZMQ_ROUTING_ID has a longer one,
+     * and a record keeps at most REG_RID_MAX bytes of it. */
+    if (rid->len > REG_RID_MAX) {
+        broker_error(b, rid, SWB_E_BAD_VALUE,
+                     "routing id longer than 32 bytes: connect without setting one", h->id, NULL);
+        return;
+    }
     for (uint32_t i = 0; i < h->n_services; i++)
         for (uint32_t j = i + 1; j < h->n_services; j++)
             if (h->services[i].len == h->services[j].len &&
@@ -149,7 +156,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
         }
         if (same_rid && same_rid != p)
             broker_drop_peer(b, same_rid, 0);
-        registry_rebind(b->reg, p, rid->id, rid->len);
+        (void)registry_rebind(b->reg, p, rid->id, rid->len); /* rid->len checked above */
     } else if (!p) {
         if (same_rid) /* a peer renaming itself: drop the old entry */
             broker_drop_peer(b, same_rid, 0);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "swb_error.h"
 
 typedef struct {
     int32_t *slots; /* index into peers, -1 = empty */
@@ -196,13 +197,16 @@ reg_peer_t *registry_by_rid(registry_t *r, const void *rid, size_t len)
     return id < 0 ? NULL : &r->peers[id];
 }
 
-void registry_rebind(registry_t *r, reg_peer_t *p, const void *rid, size_t rid_len)
+int registry_rebind(registry_t *r, reg_peer_t *p, const void *rid, size_t rid_len)
 {
+    if (rid_len > REG_RID_MAX)
+        return SWB_E_TOO_LARGE;
     int32_t id = (int32_t)(p - r->peers);
     index_erase(r, &r->by_rid, key_rid, id);
     memcpy(p->rid, rid, rid_len);
     p->rid_len = rid_len;
     index_insert(r, &r->by_rid, key_rid, id);
+    return SWB_OK;
 }
 
 size_t registry_count(const registry_t *r)

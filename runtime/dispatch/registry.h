@@ -62,8 +62,9 @@ reg_peer_t *registry_add(registry_t *r, const char *name, const void *rid, size_
 void registry_remove(registry_t *r, reg_peer_t *p);
 reg_peer_t *registry_by_name(registry_t *r, const char *name, size_t len);
 reg_peer_t *registry_by_rid(registry_t *r, const void *rid, size_t len);
-/* Give a peer a new routing id (the same process reconnected). */
-void registry_rebind(registry_t *r, reg_peer_t *p, const void *rid, size_t rid_len);
+/* Give a peer a new routing id (the same process reconnected). SWB_E_TOO_LARGE (and nothing
+ * changed) past REG_RID_MAX bytes. */
+int registry_rebind(registry_t *r, reg_peer_t *p, const void *rid, size_t rid_len);
 size_t registry_count(const registry_t *r);
 uint32_t registry_capacity(const registry_t *r);
 /* Slot i (0 <= i < capacity) for iteration; check ->used. */

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "harness.h"
 #include "swb_test.h"
@@ -289,6 +290,44 @@ static void test_frame_over_max_msg_size_is_refused_and_broker_survives(void **s
     assert_broker_serves(h, 0);
 }
 
+/* A peer that set a routing id longer than a registry record keeps (32 bytes) is told so at
+ * HELLO, with bad_value, whether its name is new or one a peer already holds; nothing
+ * overflows, and the broker serves on. */
+static void test_hello_with_a_long_routing_id_is_refused(void **state)
+{
+    harness_t *h = *state;
+    void *ctx = zmq_ctx_new();
+    assert_non_null(ctx);
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    assert_non_null(s);
+    char rid[40];
+    memset(rid, 'r', sizeof rid);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_ROUTING_ID, rid, sizeof rid), 0);
+    assert_int_equal(zmq_connect(s, h->endpoint), 0);
+    const char *names[] = {"long-rid", "test-parent"}; /* a new name, and one that is taken */
+    for (int i = 0; i < 2; i++) {
+        swb_header_t q;
+        swb_header_init(&q, SWB_CMD_HELLO);
+        SWB_SET(&q, SWB_F_ID);
+        q.id = 7 + (uint64_t)i;
+        swb_header_set_str(&q, SWB_F_NAME, names[i]);
+        SWB_SET(&q, SWB_F_KIND);
+        q.kind = SWB_KIND_CLIENT;
+        assert_int_equal(raw_send_header(s, &q, NULL, 0), 0);
+        swb_header_t r;
+        unsigned char buf[SWB_MAX_HEADER];
+        assert_int_equal(raw_recv(s, &r, buf, sizeof buf, 5000), SWB_OK);
+        assert_int_equal(r.cmd, SWB_CMD_ERROR);
+        assert_int_equal(r.code, SWB_E_BAD_VALUE);
+        assert_int_equal(r.id, 7 + (uint64_t)i);
+    }
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    assert_broker_serves(h, 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_commands_before_hello_get_not_registered, hostile_setup,
                                     hostile_teardown),
@@ -299,6 +338,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_wrong_frame_counts_and_empty_frames_get_errors,
                                     hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown(test_random_frames_each_get_the_codecs_error, hostile_setup,
+                                    hostile_teardown),
+    cmocka_unit_test_setup_teardown(test_hello_with_a_long_routing_id_is_refused, hostile_setup,
                                     hostile_teardown),
     cmocka_unit_test_setup_teardown(test_frame_over_max_msg_size_is_refused_and_broker_survives,
                                     hostile_setup, hostile_teardown),
