@@ -129,6 +129,15 @@ static int ctx_out(swb_ctx_t *c, const swb_header_t *hd, const void *body, size_
     return SWB_OK;
 }
 
+/* Whether a body of `len` bytes is over the frame limit the broker gave in WELCOME: it would
+ * cost this worker its connection (libzmq drops a peer over ZMQ_MAXMSGSIZE) and the task its
+ * answer, so it is refused here instead. */
+static int over_limit(const swb_ctx_t *c, size_t len, uint32_t *max)
+{
+    *max = __atomic_load_n(&c->host->peer->max_msg, __ATOMIC_RELAXED);
+    return *max && len > *max;
+}
+
 static int is_cancelled(const swb_ctx_t *c)
 {
     uint64_t cur = __atomic_load_n(&c->cur_id, __ATOMIC_ACQUIRE);
@@ -157,6 +166,16 @@ static int result(swb_ctx_t *c, int code, const char *text, const void *body, si
     if (text && *text)
         swb_header_set_str(&h, SWB_F_TEXT, text);
     c->replied = 1;
+    uint32_t max;
+    if (over_limit(c, len, &max)) {
+        /* The task still gets its one answer: too_large, which says why. */
+        char t[SWB_MAX_TEXT];
+        snprintf(t, sizeof t, "reply of %zu bytes is over the broker's limit of %u", len, max);
+        h.code = SWB_E_TOO_LARGE;
+        swb_header_set_str(&h, SWB_F_TEXT, t);
+        int rc = ctx_out(c, &h, NULL, 0);
+        return rc == SWB_OK ? SWB_E_TOO_LARGE : rc;
+    }
     return ctx_out(c, &h, body, len);
 }
 
@@ -195,6 +214,9 @@ static int ctx_send(swb_ctx_t *c, int to_kind, const char *to, const void *body,
     /* Ids from different executors must not collide: the index goes in the top bits. */
     h.id = ((uint64_t)(c->index + 1) << 48) | ++c->next_id;
     static const unsigned char nil = 0xc0;
+    uint32_t max;
+    if (over_limit(c, len, &max))
+        return SWB_E_TOO_LARGE; /* nothing sent: the plugin decides what to do */
     return ctx_out(c, &h, body ? body : &nil, body ? len : 1);
 }
 

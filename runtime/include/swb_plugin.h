@@ -83,11 +83,14 @@ const swb_plugin_t *swb_plugin_descriptor(void);
  * that call's thread: a context belongs to one executor thread. swb_ctx_should_stop may be
  * polled as often as wanted. */
 
-/* Answer the current task with msgpack bytes (copied). */
+/* Answer the current task with msgpack bytes (copied). A body over the broker's message size
+ * limit (its max_msg_size) is not sent: the task is answered `too_large` instead, and this
+ * returns SWB_E_TOO_LARGE. */
 int swb_ctx_reply(swb_ctx_t *ctx, const void *body, size_t len);
 /* Fail the current task with an error code and text. */
 int swb_ctx_fail(swb_ctx_t *ctx, int code, const char *text);
-/* Send msgpack bytes (copied) to a peer by name, or to "parent". */
+/* Send msgpack bytes (copied) to a peer by name, or to "parent". Past the broker's message
+ * size limit nothing is sent and this returns SWB_E_TOO_LARGE (so do the two below). */
 int swb_ctx_send(swb_ctx_t *ctx, const char *to, const void *body, size_t len);
 /* Send to every peer serving `service`. */
 int swb_ctx_send_group(swb_ctx_t *ctx, const char *service, const void *body, size_t len);

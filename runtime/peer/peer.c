@@ -213,7 +213,8 @@ static int read_one(swb_peer_t *p, swb_msg_t *m, int wait_ms)
         swbi_str_copy(p->name, sizeof p->name, h.name);
         p->hb_ivl_ms = h.hb_ivl_ms ? h.hb_ivl_ms : 1000;
         p->hb_liveness = h.hb_liveness ? h.hb_liveness : 3;
-        p->max_msg = h.max_msg;
+        /* Atomic: a worker host's executor threads read it to check what they send. */
+        __atomic_store_n(&p->max_msg, h.max_msg, __ATOMIC_RELAXED);
         p->registered = 1;
         p->welcomes++;
     } else if (h.cmd == SWB_CMD_ERROR && h.code == SWB_E_NOT_REGISTERED) {
