@@ -6,6 +6,7 @@
  * at start), supervise (every child's plugin), host (loading) and programs through
  * swb_plugin_resolve.
  */
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,20 @@
 #include <unistd.h>
 
 #include "swbi.h"
+
+/* Whether this library (or the program it is linked into) runs from the build tree: then the
+ * build's swb-worker and plugins come first, else the installed ones, so an installed program
+ * never picks up a stale build tree that happens to still be on disk. */
+int swbi_from_build_tree(void)
+{
+    Dl_info info;
+    if (!dladdr((void *)&swbi_from_build_tree, &info) || !info.dli_fname)
+        return 0;
+    char real[PATH_MAX];
+    const char *where = realpath(info.dli_fname, real) ? real : info.dli_fname;
+    size_t n = strlen(SWB_BUILD_ROOT);
+    return strncmp(where, SWB_BUILD_ROOT, n) == 0 && where[n] == '/';
+}
 
 static int exe_dir(char *out, size_t cap)
 {
@@ -40,7 +55,10 @@ int swbi_worker_exe(const char *given, char *out, size_t cap)
         if (access(out, X_OK) == 0)
             return SWB_OK;
     }
-    const char *candidates[] = {SWB_BUILD_BIN_DIR "/swb-worker", SWB_INSTALL_BIN_DIR "/swb-worker"};
+    const char *build = SWB_BUILD_BIN_DIR "/swb-worker",
+               *installed = SWB_INSTALL_BIN_DIR "/swb-worker";
+    int from_build = swbi_from_build_tree();
+    const char *candidates[] = {from_build ? build : installed, from_build ? installed : build};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
         if (access(candidates[i], X_OK) == 0)
             return snprintf(out, cap, "%s", candidates[i]) < (int)cap ? SWB_OK : SWB_E_TOO_LARGE;
@@ -55,9 +73,10 @@ const char *swbi_plugin_dir(const char *given)
         return given;
     if (env && *env)
         return env;
-    if (access(SWB_BUILD_PLUGIN_DIR, R_OK) == 0)
-        return SWB_BUILD_PLUGIN_DIR;
-    return SWB_INSTALL_PLUGIN_DIR;
+    int from_build = swbi_from_build_tree();
+    const char *first = from_build ? SWB_BUILD_PLUGIN_DIR : SWB_INSTALL_PLUGIN_DIR;
+    const char *second = from_build ? SWB_INSTALL_PLUGIN_DIR : SWB_BUILD_PLUGIN_DIR;
+    return access(first, R_OK) == 0 || access(second, R_OK) != 0 ? first : second;
 }
 
 int swb_plugin_resolve(const char *plugin, const char *plugin_dir, char *out, size_t cap)

@@ -96,6 +96,9 @@ int swbi_decode_msg(zmq_msg_t *hdr, zmq_msg_t *second, swb_header_t *h, swbi_bod
 /* Receive the rest of a multipart message and drop it (after a malformed first part). */
 void swbi_drain(void *sock);
 
+/* Whether this code runs from the build tree (then the build's worker and plugins come before
+ * the installed ones; the other way round when installed). */
+int swbi_from_build_tree(void);
 /* Resolve default paths: the worker executable and the plugin folder. */
 int swbi_worker_exe(const char *given, char *out, size_t cap);
 const char *swbi_plugin_dir(const char *given);

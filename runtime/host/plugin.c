@@ -50,7 +50,7 @@ static int same_file(const loaded_t *l, const struct stat *st)
 static int private_copy(const char *path, char *out, size_t cap)
 {
     snprintf(out, cap, "/tmp/swb-plugin-XXXXXX");
-    int dst = mkstemp(out);
+    int dst = mkostemp(out, O_CLOEXEC); /* another thread may be forking a worker meanwhile */
     if (dst < 0)
         return -1;
     int src = open(path, O_RDONLY | O_CLOEXEC);

@@ -9,8 +9,12 @@
  * touches nothing of ZeroMQ. Children get PR_SET_PDEATHSIG so they die with the broker thread
  * that forked them: never an orphan. Exits are seen through a pidfd per process (polled with
  * the broker's sockets, so an exit event is immediate) and reaped per pid, never with
- * waitpid(-1), so an embedding program's own children are left alone. exec failures come back
- * through a close-on-exec pipe, so SPAWN fails at once with the reason.
+ * waitpid(-1), so an embedding program's own children are left alone, and signalled through
+ * the pidfd, so a pid the embedding program reaped and the kernel reused is never hit. exec
+ * failures come back through a close-on-exec pipe, so SPAWN fails at once with the reason.
+ * The worker starts clean: no descriptor of the embedding program (close-on-exec for all but
+ * 0-2) and every signal at its default disposition (an ignored SIGINT or SIGTERM would
+ * outlive exec otherwise).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -92,6 +97,10 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
         free(pr);
         return SWB_E_SYS;
     }
+    struct rlimit nofile;
+    int max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536
+                     ? (int)nofile.rlim_cur
+                     : 65536; /* for the fallback below, read before fork */
     pid_t ppid = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -99,7 +108,13 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
+        /* Close-on-exec rather than closed: the error pipe must live until exec. */
+        if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+            for (int fd = 3; fd < max_fd; fd++)
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != ppid)
             _exit(127); /* the broker died before the prctl */
@@ -142,28 +157,50 @@ static int exit_fd(void *state)
     return ((proc_t *)state)->pidfd;
 }
 
+/* Reap it once it has ended (waiting for that when `block`), through the pidfd when there is
+ * one (a reused pid is never waited for). 1 with *code or *sig set, 0 not yet, -1 when it is
+ * not ours to reap any more (the embedding program reaped it). */
+static int reap_proc(const proc_t *pr, int block, int *code, int *sig)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int flags = WEXITED | (block ? 0 : WNOHANG), r;
+    do {
+        r = pr->pidfd >= 0 ? waitid(P_PIDFD, (id_t)pr->pidfd, &si, flags)
+                           : waitid(P_PID, (id_t)pr->pid, &si, flags);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -1;
+    if (si.si_pid == 0)
+        return 0;
+    if (si.si_code == CLD_EXITED)
+        *code = si.si_status;
+    else
+        *sig = si.si_status;
+    return 1;
+}
+
 static int reap(void *state, child_info_t *info)
 {
-    proc_t *pr = state;
-    int st;
-    pid_t r = waitpid(pr->pid, &st, WNOHANG);
-    if (r == 0 || (r < 0 && errno == EINTR))
-        return 0;
-    if (r < 0) { /* someone else reaped it (waitpid(-1) in the embedding program) */
+    int r = reap_proc(state, 0, &info->code, &info->signal);
+    if (r < 0)
         info->code = -1;
-        return 1;
-    }
-    if (WIFEXITED(st))
-        info->code = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st))
-        info->signal = WTERMSIG(st);
-    return 1;
+    return r != 0;
+}
+
+/* Through the pidfd when there is one: a pid can be reaped by the embedding program and
+ * reused by the kernel, a pidfd cannot. */
+static int pid_signal(const proc_t *pr, int sig)
+{
+    if (pr->pidfd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, pr->pidfd, sig, NULL, 0);
+    return kill(pr->pid, sig);
 }
 
 static int send_signal(void *state, const child_info_t *info, int sig)
 {
     (void)info;
-    return kill(((proc_t *)state)->pid, sig) == 0 ? SWB_OK : SWB_E_SYS;
+    return pid_signal(state, sig) == 0 ? SWB_OK : SWB_E_SYS;
 }
 
 static uint64_t rss_mb(void *state, const child_info_t *info)
@@ -187,8 +224,9 @@ static int finish(void *state, const child_info_t *info, int wait_ms)
     (void)info;
     (void)wait_ms; /* SIGKILL cannot be refused: the wait is short */
     proc_t *pr = state;
-    kill(pr->pid, SIGKILL);
-    waitpid(pr->pid, NULL, 0);
+    int code, sig;
+    pid_signal(pr, SIGKILL);
+    reap_proc(pr, 1, &code, &sig);
     return 0;
 }
 
