@@ -256,6 +256,21 @@ static void plugin_stem(const char *plugin, char *out, size_t cap)
         *dot = '\0';
 }
 
+/* Who may act on children that are not its own (RELOAD and SCALE with `parent`, the command
+ * line acting on `swb broker`'s workers): a peer of this machine and user, that is one over
+ * inproc or over ipc, which only the broker's own uid may connect to; never a tcp peer, whose
+ * machine and user nothing vouches for. Refuses with an ERROR and returns 0 otherwise. */
+static int may_act_for(swb_broker_t *b, const swbi_rid_t *rid, const reg_peer_t *from,
+                       const char *parent, const swb_header_t *h)
+{
+    if (!from->remote || strcmp(parent, from->name) == 0)
+        return 1;
+    broker_error(b, rid, SWB_E_NOT_PERMITTED,
+                 "only their parent or a local peer may reload or scale these children", h->id,
+                 parent);
+    return 0;
+}
+
 void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
                      const swb_header_t *h)
 {
@@ -269,6 +284,14 @@ void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
     }
     char plugin[SWB_MAX_TEXT + 1], base[SWB_MAX_NAME + 1] = "", group[SWB_MAX_NAME + 1];
     swbi_str_copy(plugin, sizeof plugin, h->plugin);
+    if (from->remote && strchr(plugin, '/')) {
+        /* A path would run any file of this machine, in thread mode inside the broker: a
+         * remote peer names a plugin of the broker's plugin folder instead. */
+        broker_error(b, rid, SWB_E_NOT_PERMITTED,
+                     "a remote peer names a plugin of the broker's folder, not a path", h->id,
+                     NULL);
+        return;
+    }
     if (SWB_HAS(h, SWB_F_NAME))
         swbi_str_copy(base, sizeof base, h->name);
     if (base[0])
@@ -397,6 +420,8 @@ void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         swbi_str_copy(parent, sizeof parent, h->parent);
     else
         snprintf(parent, sizeof parent, "%s", from->name);
+    if (!may_act_for(b, rid, from, parent, h))
+        return;
     const child_info_t *kids[SPAWN_MAX];
     int n = supervisor_list(b->sup, parent, group[0] ? group : NULL, kids, SPAWN_MAX);
     reload_t *r = calloc(1, sizeof *r);
@@ -458,6 +483,8 @@ void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         swbi_str_copy(parent, sizeof parent, h->parent);
     else
         snprintf(parent, sizeof parent, "%s", from->name);
+    if (!may_act_for(b, rid, from, parent, h))
+        return;
     if (h->count > SPAWN_MAX) {
         broker_error(b, rid, SWB_E_BAD_VALUE, "count must be 0..256", h->id, group);
         return;

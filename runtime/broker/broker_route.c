@@ -174,6 +174,7 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     p->blocked = 0;
     p->kind = kind;
     p->pid = pid;
+    p->remote = b->msg_transport == BROKER_TR_TCP;
     p->n_services = h->n_services;
     for (uint32_t i = 0; i < h->n_services; i++)
         swbi_str_copy(p->services[i], sizeof p->services[i], h->services[i]);

@@ -32,7 +32,8 @@ typedef struct {
     int64_t last_seen_ms; /* last message of any kind from it */
     int64_t last_sent_ms; /* last message to it (heartbeats fill gaps) */
     uint64_t msgs_in, msgs_out, send_failures;
-    int lost; /* its connection was found gone while it could not be dropped at once */
+    int lost;   /* its connection was found gone while it could not be dropped at once */
+    int remote; /* came over tcp: nothing about its machine or user is vouched for */
     uint32_t load;
     /* dispatch state (dispatch.c): tasks running here and this worker's place in each of its
      * services' heaps of workers with a free slot */

@@ -41,6 +41,7 @@ extern "C" {
     X(NO_PARENT, -31, "no_parent", "peer has no parent")                                           \
     X(TASK_FAILED, -32, "task_failed", "task failed in the worker")                                \
     X(SPAWN, -33, "spawn_failed", "could not start worker")                                        \
+    X(NOT_PERMITTED, -34, "not_permitted", "not permitted")                                        \
     X(TIMEOUT, -40, "timeout", "timed out")                                                        \
     X(NOMEM, -41, "nomem", "out of memory")                                                        \
     X(INVALID, -42, "invalid_argument", "invalid argument")                                        \
