@@ -42,6 +42,7 @@ extern "C" {
     X(TASK_FAILED, -32, "task_failed", "task failed in the worker")                                \
     X(SPAWN, -33, "spawn_failed", "could not start worker")                                        \
     X(NOT_PERMITTED, -34, "not_permitted", "not permitted")                                        \
+    X(BROKER_LOST, -35, "broker_lost", "broker lost")                                              \
     X(TIMEOUT, -40, "timeout", "timed out")                                                        \
     X(NOMEM, -41, "nomem", "out of memory")                                                        \
     X(INVALID, -42, "invalid_argument", "invalid argument")                                        \

@@ -303,7 +303,10 @@ struct swb_task_opts {
  * comes out through *id. Exactly one RESULT follows for every submitted task: receive it with
  * swb_peer_recv (type SWB_MSG_RESULT, id, code), swb_wait, swb_wait_any, or the callback.
  * Delivery to workers is at-least-once: a task whose worker dies is sent to another worker (up
- * to the broker's max_attempts), so a task may run more than once but is answered once.
+ * to the broker's max_attempts), so a task may run more than once but is answered once. When
+ * the broker falls silent (nothing for its heartbeat interval x liveness, as told in WELCOME)
+ * every outstanding task ends with SWB_E_BROKER_LOST, and an answer that still comes later is
+ * dropped.
  */
 int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
                const swb_task_opts_t *opts, uint64_t *id);

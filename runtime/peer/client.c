@@ -5,6 +5,7 @@
  *
  * Layer: peer; uses: common; called by: programs, embed (the pool).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +25,15 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
             continue;
         task_cb_t *c = *pp;
         *pp = c->next;
-        p->outstanding--;
         int consumed = c->fn != NULL;
-        if (consumed) {
+        if (c->ended) {
+            /* It was answered broker_lost already: this late answer is a second one. */
+            swb_msg_close(m);
+            consumed = 1;
+        } else {
+            p->outstanding--;
+        }
+        if (consumed && !c->ended) {
             c->fn(c->arg, m->id, m->code, m);
             swb_msg_close(m);
         }
@@ -40,6 +47,40 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
         return consumed;
     }
     return 0;
+}
+
+task_cb_t *peeri_task_cb(swb_peer_t *p, uint64_t id)
+{
+    for (task_cb_t *c = p->cbs[id % PEER_TASK_BUCKETS]; c; c = c->next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
+void peeri_end_outstanding(swb_peer_t *p, int64_t silent_ms)
+{
+    for (size_t i = 0; i < PEER_TASK_BUCKETS; i++) {
+        for (task_cb_t *c = p->cbs[i]; c; c = c->next) {
+            if (c->ended)
+                continue;
+            pending_t *n = calloc(1, sizeof *n);
+            if (!n)
+                return; /* the rest are answered at the next lost period */
+            c->ended = 1;
+            p->outstanding--;
+            n->m.type = SWB_MSG_RESULT;
+            n->m.id = c->id;
+            n->m.code = SWB_E_BROKER_LOST;
+            snprintf(n->m.text, sizeof n->m.text,
+                     "broker lost: nothing from %s for %lld ms with the task unanswered",
+                     p->endpoint, (long long)silent_ms);
+            if (p->ended_tail)
+                p->ended_tail->next = n;
+            else
+                p->ended_head = n;
+            p->ended_tail = n;
+        }
+    }
 }
 
 int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,

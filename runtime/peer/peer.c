@@ -261,6 +261,10 @@ int swb_peer_tick(swb_peer_t *p)
         /* The broker is silent: say HELLO again (ZeroMQ reconnects the socket underneath). */
         if (p->registered)
             swb_log(SWB_LOG_INFO, "peer %s: broker lost, reconnecting", p->name);
+        /* Whatever it was doing for us, it cannot answer now: every task ends broker_lost
+         * (a late answer, should the broker only have stalled, is then dropped). */
+        if (p->outstanding)
+            peeri_end_outstanding(p, now - p->last_seen_ms);
         p->registered = 0;
         p->last_seen_ms = now; /* one report per lost period */
         p->lost++;
@@ -274,11 +278,33 @@ int swb_peer_tick(swb_peer_t *p)
     return rc;
 }
 
+/* The next broker_lost RESULT made by peeri_end_outstanding, its callback run if it has one;
+ * returns 1 with it in *m when the caller gets it. */
+static int next_ended(swb_peer_t *p, swb_msg_t *m)
+{
+    while (p->ended_head) {
+        pending_t *n = p->ended_head;
+        p->ended_head = n->next;
+        if (!p->ended_head)
+            p->ended_tail = NULL;
+        msg_move(m, &n->m);
+        free(n);
+        const task_cb_t *c = peeri_task_cb(p, m->id);
+        if (!c || !c->fn)
+            return 1;
+        c->fn(c->arg, m->id, m->code, m);
+        swb_msg_close(m);
+    }
+    return 0;
+}
+
 int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline)
 {
     for (;;) {
         int64_t now = swbi_now_ms();
         swb_peer_tick(p);
+        if (next_ended(p, m))
+            return SWB_OK;
         /* Wake at least twice a heartbeat interval to send ours and check the broker's. */
         int64_t wait = (int64_t)p->hb_ivl_ms / 2 + 1;
         if (deadline >= 0 && deadline - now < wait)
@@ -430,6 +456,11 @@ void swb_peer_destroy(swb_peer_t **self_p)
         p->head = n->next;
         swb_msg_close(&n->m);
         free(n);
+    }
+    while (p->ended_head) {
+        pending_t *n = p->ended_head;
+        p->ended_head = n->next;
+        free(n); /* made here: no frame */
     }
     for (int i = 0; i < PEER_TASK_BUCKETS; i++) {
         while (p->cbs[i]) {

@@ -16,6 +16,7 @@ typedef struct task_cb {
     uint64_t id;
     swb_result_fn fn;
     void *arg;
+    int ended; /* answered broker_lost here: a late RESULT from the broker is dropped */
     struct task_cb *next;
 } task_cb_t;
 
@@ -43,9 +44,10 @@ struct swb_peer {
     int64_t last_seen_ms, last_sent_ms, hello_sent_ms;
     uint64_t next_id;
     pending_t *head, *tail;
-    size_t outstanding;                /* tasks submitted, RESULT not yet received */
-    task_cb_t *cbs[PEER_TASK_BUCKETS]; /* outstanding tasks (and their callbacks) by id */
-    task_cb_t *spare_cbs;              /* ended ones kept for reuse, at most PEER_SPARE_CBS */
+    pending_t *ended_head, *ended_tail; /* broker_lost RESULTs made here, for peeri_read */
+    size_t outstanding;                 /* tasks submitted, RESULT not yet received */
+    task_cb_t *cbs[PEER_TASK_BUCKETS];  /* outstanding tasks (and their callbacks) by id */
+    task_cb_t *spare_cbs;               /* ended ones kept for reuse, at most PEER_SPARE_CBS */
     size_t n_spare_cbs;
 };
 
@@ -55,6 +57,12 @@ struct swb_peer {
  * its own when NULL), say HELLO and wait for WELCOME. opts->broker is not looked at: the layer
  * above resolves it (swb_peer_new). */
 int peer_new(swb_peer_t **out, const swb_peer_opts_t *opts);
+
+/* The broker went silent: answer every outstanding task `broker_lost` (queued for peeri_read,
+ * so callbacks still run from inside recv and wait). */
+void peeri_end_outstanding(swb_peer_t *p, int64_t silent_ms);
+/* The entry of outstanding (or broker_lost) task `id`, or NULL. */
+task_cb_t *peeri_task_cb(swb_peer_t *p, uint64_t id);
 
 /* A RESULT for one of our tasks came in: count it, and run its callback if it has one
  * (returns 1 then: the message is consumed). */
