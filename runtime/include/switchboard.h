@@ -24,12 +24,12 @@
  *
  * Threads: nothing here is thread-safe except where stated. Each object belongs to one thread
  * at a time (it may be handed to another, with the usual happens-before of a mutex or a thread
- * start): a swb_peer_t and everything that takes one (tasks, spawn, recv), a swb_pool_t, a
- * swb_msg_t. Different objects may be used from different threads at once. A broker runs its
- * loop on one thread (its own after swb_broker_start); the calls that say "safe from any
- * thread" may be made meanwhile from others, swb_broker_new and swb_broker_destroy from the
- * thread that owns it. Logging, swb_version, swb_strerror and swb_default_endpoint are safe
- * from any thread.
+ * start): a swb_peer_t and everything that takes one (tasks, spawn, recv), a swb_msg_t.
+ * A swb_pool_t is the exception: its calls are safe from any thread. Different objects may be used
+ * from different threads at once. A broker runs its loop on one thread (its own after
+ * swb_broker_start); the calls that say "safe from any thread" may be made meanwhile from others,
+ * swb_broker_new and swb_broker_destroy from the thread that owns it. Logging, swb_version,
+ * swb_strerror and swb_default_endpoint are safe from any thread.
  */
 #ifndef SWITCHBOARD_H
 #define SWITCHBOARD_H
@@ -338,12 +338,15 @@ typedef struct {
     uint32_t max_queue; /* default 10000; the end of the first layout */
 } swb_pool_opts_t;
 
-/* The pool, like its client peer, belongs to the calling thread. */
+/* The pool's calls (but new and destroy) are safe from any thread, as Piscina's run() is: each
+ * calling thread gets a client peer of its own on its first call, kept until the pool is
+ * destroyed. Destroy it once no other thread uses it. */
 int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *opts);
 void swb_pool_destroy(swb_pool_t **self_p);
 /* The service the pool's plugin serves (its first). */
 const char *swb_pool_service(const swb_pool_t *pool);
-/* The pool's client peer, for swb_submit/swb_wait/recv on it. */
+/* The calling thread's client peer of the pool, for swb_submit/swb_wait/recv on it (results of
+ * swb_pool_submit arrive at the submitting thread's). */
 swb_peer_t *swb_pool_peer(swb_pool_t *pool);
 /* The pool's broker. */
 swb_broker_t *swb_pool_broker(swb_pool_t *pool);

@@ -4,8 +4,10 @@
  * retries, pools of threads and processes.
  * Every submitted task must end in exactly one RESULT.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -284,6 +286,67 @@ static void run_pool(int mode, int64_t *sums, int n)
     assert_null(pool);
 }
 
+/* Calls from many threads at once, as Piscina users call pool.run() from anywhere: each
+ * thread gets its own answers, to calls and to submit + wait on its own peer. Failures are
+ * counted in the threads (cmocka asserts only in the main one). */
+enum { POOL_THREADS = 8, POOL_CALLS = 100 };
+
+typedef struct {
+    swb_pool_t *pool;
+    int index;
+    int wrong; /* answers missing or not this thread's */
+} pool_caller_t;
+
+static int pool_sum_ok(const swb_msg_t *r, int64_t from, int64_t to)
+{
+    int64_t sum = -1;
+    return unpack_map_int(r->body, r->len, "sum", &sum) == 0 &&
+           sum == (from + to) * (to - from + 1) / 2;
+}
+
+static void *pool_caller(void *arg)
+{
+    pool_caller_t *c = arg;
+    for (int i = 0; i < POOL_CALLS; i++) {
+        int64_t from = c->index * 1000 + i, to = from + c->index;
+        size_t len;
+        void *body = pack_map_int2(&len, "from", from, "to", to);
+        swb_msg_t r = {0};
+        if (swb_pool_call(c->pool, body, len, 10000, &r) != SWB_OK || !pool_sum_ok(&r, from, to))
+            c->wrong++;
+        swb_msg_close(&r);
+        uint64_t id = 0;
+        if (swb_pool_submit(c->pool, body, len, NULL, &id) != SWB_OK ||
+            swb_wait(swb_pool_peer(c->pool), id, &r, 10000) != SWB_OK || !pool_sum_ok(&r, from, to))
+            c->wrong++;
+        swb_msg_close(&r);
+        free(body);
+    }
+    return NULL;
+}
+
+static void test_pool_calls_from_many_threads_each_get_their_own_answers(void **state)
+{
+    (void)state;
+    swb_pool_opts_t o = SWB_OPTS(swb_pool_opts_t, .plugin = "sum", .workers = 2);
+    swb_pool_t *pool = NULL;
+    assert_int_equal(swb_pool_new(&pool, &o), SWB_OK);
+    pthread_t t[POOL_THREADS];
+    pool_caller_t c[POOL_THREADS];
+    for (int i = 0; i < POOL_THREADS; i++) {
+        c[i] = (pool_caller_t){.pool = pool, .index = i};
+        assert_int_equal(pthread_create(&t[i], NULL, pool_caller, &c[i]), 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < POOL_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        wrong += c[i].wrong;
+    }
+    harness_call_sum_ok(swb_pool_peer(pool), 5000); /* and the creating thread's still works */
+    swb_pool_destroy(&pool);
+    assert_int_equal(wrong, 0);
+}
+
 static void test_thread_pool_and_process_pool_agree(void **state)
 {
     (void)state;
@@ -514,6 +577,7 @@ static const struct CMUnitTest tests[] = {
     SWB_STRICT(test_higher_priority_runs_first),
     SWB_IT(test_ten_thousand_tasks_survive_a_killed_worker),
     cmocka_unit_test(test_thread_pool_and_process_pool_agree),
+    cmocka_unit_test(test_pool_calls_from_many_threads_each_get_their_own_answers),
     SWB_IT(test_stats_count_tasks_per_service),
     SWB_IT(test_callbacks_get_results_and_outstanding_counts_tasks),
     SWB_IT(test_window_of_slow_tasks_is_two),
