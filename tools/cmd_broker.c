@@ -61,9 +61,11 @@ static const cli_spec_t spec = {
     .name = "broker",
     .synopsis = "swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
                 "                  [--shutdown-timeout MS]",
-    .about = "Run a broker until SIGINT or SIGTERM, then shut down gracefully (a second\n"
-             "signal stops at once). With --workers, SIGHUP reloads the workers without\n"
-             "downtime. Prints the endpoint it serves.",
+    .about = "Run a broker until SIGINT or SIGTERM, then shut down gracefully. A second\n"
+             "signal stops at once: tasks still running are not answered by the broker, and\n"
+             "their clients end them broker_lost once it is silent past its heartbeat\n"
+             "liveness. With --workers, SIGHUP reloads the workers without downtime. Prints\n"
+             "the endpoint it serves.",
     CLI_OPTIONS(options),
     .in_order = 1,
 };
