@@ -74,11 +74,7 @@ void peeri_end_outstanding(swb_peer_t *p, int64_t silent_ms)
             snprintf(n->m.text, sizeof n->m.text,
                      "broker lost: nothing from %s for %lld ms with the task unanswered",
                      p->endpoint, (long long)silent_ms);
-            if (p->ended_tail)
-                p->ended_tail->next = n;
-            else
-                p->ended_head = n;
-            p->ended_tail = n;
+            peeri_queue_push(&p->ended_head, &p->ended_tail, n);
         }
     }
 }

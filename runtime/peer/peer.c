@@ -61,18 +61,37 @@ static void msg_move(swb_msg_t *dst, swb_msg_t *src)
     src->len = 0;
 }
 
+void peeri_queue_push(pending_t **head, pending_t **tail, pending_t *n)
+{
+    n->next = NULL;
+    if (*tail)
+        (*tail)->next = n;
+    else
+        *head = n;
+    *tail = n;
+}
+
+/* Move the first message of a queue into *m; 0 when the queue is empty. */
+static int queue_pop(pending_t **head, pending_t **tail, swb_msg_t *m)
+{
+    pending_t *n = *head;
+    if (!n)
+        return 0;
+    *head = n->next;
+    if (!*head)
+        *tail = NULL;
+    msg_move(m, &n->m);
+    free(n);
+    return 1;
+}
+
 int peeri_stash(swb_peer_t *p, swb_msg_t *m)
 {
     pending_t *n = malloc(sizeof *n);
     if (!n)
         return SWB_E_NOMEM;
     msg_move(&n->m, m);
-    n->next = NULL;
-    if (p->tail)
-        p->tail->next = n;
-    else
-        p->head = n;
-    p->tail = n;
+    peeri_queue_push(&p->head, &p->tail, n);
     return SWB_OK;
 }
 
@@ -282,13 +301,7 @@ int swb_peer_tick(swb_peer_t *p)
  * returns 1 with it in *m when the caller gets it. */
 static int next_ended(swb_peer_t *p, swb_msg_t *m)
 {
-    while (p->ended_head) {
-        pending_t *n = p->ended_head;
-        p->ended_head = n->next;
-        if (!p->ended_head)
-            p->ended_tail = NULL;
-        msg_move(m, &n->m);
-        free(n);
+    while (queue_pop(&p->ended_head, &p->ended_tail, m)) {
         const task_cb_t *c = peeri_task_cb(p, m->id);
         if (!c || !c->fn)
             return 1;
@@ -327,15 +340,8 @@ int swb_peer_recv(swb_peer_t *p, swb_msg_t *m, int timeout_ms)
     if (!p || !m)
         return SWB_E_INVALID;
     swb_msg_close(m);
-    if (p->head) {
-        pending_t *n = p->head;
-        p->head = n->next;
-        if (!p->head)
-            p->tail = NULL;
-        msg_move(m, &n->m);
-        free(n);
+    if (queue_pop(&p->head, &p->tail, m))
         return SWB_OK;
-    }
     int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
     return peeri_read(p, m, deadline);
 }

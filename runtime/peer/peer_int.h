@@ -71,6 +71,8 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m);
 /* Read the next application message from the socket (not the pending queue). deadline is
  * absolute ms (swbi_now_ms) or -1. */
 int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline);
+/* Append n to a queue of messages (the pending one, or the broker_lost one). */
+void peeri_queue_push(pending_t **head, pending_t **tail, pending_t *n);
 /* Keep a message for a later recv (moves it). */
 int peeri_stash(swb_peer_t *p, swb_msg_t *m);
 /* Where a received message's body starts in its frame (past the header when it came inline). */
