@@ -335,6 +335,8 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     from->msgs_in++;
     if (from->blocked)
         dispatch_worker_heard(b->disp, from);
+    if (from->n_held)
+        dispatch_peer_heard(b->disp, from);
     switch (h->cmd) {
     case SWB_CMD_HEARTBEAT:
         break;

@@ -26,6 +26,24 @@
 #include "deadlines.h"
 #include "dispatch.h"
 
+/* A RESULT its client's pipe could not take yet (dispatch.c: deliver). */
+typedef struct held_result {
+    uint64_t id;
+    int32_t code;
+    uint32_t attempt;
+    zmq_msg_t body; /* a reference, as a task holds its body */
+    uint32_t body_off;
+    size_t body_len;
+    int has_body;
+    struct held_result *next;
+    char text[]; /* "" when none */
+} held_result_t;
+
+/* A client whose answers wait past this many times the service queue's bound is not reading
+ * at all while it keeps sending (each refused task is one more answer to keep): it is dropped
+ * as not keeping up, so the broker's memory stays bounded. */
+#define HELD_HARD_FACTOR 4
+
 struct dispatch {
     const dispatch_ops_t *ops;
     void *ops_ctx;
@@ -36,7 +54,8 @@ struct dispatch {
     task_table_t tasks;
     deadlines_t dl;
     uint64_t next_id, next_seq;
-    int closed; /* dispatch_close: new tasks are refused */
+    int closed;      /* dispatch_close: new tasks are refused */
+    uint64_t n_held; /* answers waiting in clients' held lists, all clients */
     dispatch_stats_t st;
 };
 
@@ -51,6 +70,9 @@ static int deadline_live(void *arg, const deadline_t *e)
     const task_t *t = task_find(&d->tasks, e->id);
     return t && (t->deadline == e->at || t->kill_at == e->at);
 }
+
+static void worker_changed(dispatch_t *d, reg_peer_t *w);
+static void held_drop_all(dispatch_t *d, reg_peer_t *c);
 
 static void release(dispatch_t *d, task_t *t)
 {
@@ -91,6 +113,8 @@ void dispatch_destroy(dispatch_t **self_p)
     if (!self_p || !*self_p)
         return;
     dispatch_t *d = *self_p;
+    for (uint32_t i = 0; d->n_held && i < registry_capacity(d->reg); i++)
+        held_drop_all(d, registry_at(d->reg, i));
     task_table_fini(&d->tasks);
     deadlines_fini(&d->dl);
     services_destroy(&d->svcs);
@@ -99,6 +123,108 @@ void dispatch_destroy(dispatch_t **self_p)
 }
 
 /* ---- sending -------------------------------------------------------------------------- */
+
+static void held_free(held_result_t *r)
+{
+    if (r->has_body)
+        zmq_msg_close(&r->body);
+    free(r);
+}
+
+/* Keep a RESULT for client c until its pipe takes it; 0, or -1 when it cannot be kept. */
+static int hold(dispatch_t *d, reg_peer_t *c, const swb_header_t *h, const swbi_body_t *body)
+{
+    size_t tl = SWB_HAS(h, SWB_F_TEXT) ? h->text.len : 0;
+    held_result_t *r = malloc(sizeof *r + tl + 1);
+    if (!r)
+        return -1;
+    r->id = h->id;
+    r->code = h->code;
+    r->attempt = SWB_HAS(h, SWB_F_ATTEMPT) ? h->attempt : 0;
+    memcpy(r->text, tl ? h->text.ptr : "", tl);
+    r->text[tl] = '\0';
+    zmq_msg_init(&r->body);
+    r->has_body = body && zmq_msg_copy(&r->body, body->msg) == 0;
+    r->body_off = r->has_body ? (uint32_t)body->off : 0;
+    r->body_len = r->has_body ? body->len : 0;
+    r->next = NULL;
+    if (c->held_tail)
+        c->held_tail->next = r;
+    else
+        c->held_head = r;
+    c->held_tail = r;
+    c->n_held++;
+    d->n_held++;
+    return 0;
+}
+
+/* Drop what client c still has waiting (it left); counted as orphaned. */
+static void held_drop_all(dispatch_t *d, reg_peer_t *c)
+{
+    while (c->held_head) {
+        held_result_t *r = c->held_head;
+        c->held_head = r->next;
+        held_free(r);
+        d->st.orphaned++;
+    }
+    c->held_tail = NULL;
+    d->n_held -= c->n_held;
+    c->n_held = 0;
+}
+
+/* Send what client c has waiting, oldest first, while its pipe takes it. */
+static void flush_held(dispatch_t *d, reg_peer_t *c)
+{
+    while (c->held_head) {
+        held_result_t *r = c->held_head;
+        swb_header_t h;
+        swb_header_init(&h, SWB_CMD_RESULT);
+        SWB_SET(&h, SWB_F_ID);
+        h.id = r->id;
+        SWB_SET(&h, SWB_F_CODE);
+        h.code = r->code;
+        if (r->attempt) {
+            SWB_SET(&h, SWB_F_ATTEMPT);
+            h.attempt = r->attempt;
+        }
+        if (r->text[0])
+            swb_header_set_str(&h, SWB_F_TEXT, r->text);
+        swbi_body_t body = {&r->body, r->body_off, r->body_len};
+        if (d->ops->send(d->ops_ctx, c, &h, r->has_body ? &body : NULL) != 0) {
+            if (errno != EAGAIN) /* its connection is gone: nobody will read them */
+                held_drop_all(d, c);
+            return;
+        }
+        c->held_head = r->next;
+        if (!c->held_head)
+            c->held_tail = NULL;
+        c->n_held--;
+        d->n_held--;
+        held_free(r);
+    }
+}
+
+/* Hand client c its RESULT, or keep it while c's pipe is full (and behind what already waits,
+ * so answers keep their order): a RESULT is never dropped for a slow reader. */
+static void deliver(dispatch_t *d, reg_peer_t *c, const swb_header_t *h, const swbi_body_t *body)
+{
+    if (c->n_held)
+        flush_held(d, c);
+    if (!c->n_held) {
+        if (d->ops->send(d->ops_ctx, c, h, body) == 0)
+            return;
+        if (errno != EAGAIN) {
+            d->st.unsent++; /* its connection is gone */
+            return;
+        }
+    }
+    if (c->n_held >= HELD_HARD_FACTOR * d->o.max_queue || hold(d, c, h, body) != 0) {
+        d->st.unsent++;
+        c->blocked = 1; /* out of rotation, should it serve too */
+        worker_changed(d, c);
+        d->ops->peer_lost(d->ops_ctx, c);
+    }
+}
 
 static void send_result(dispatch_t *d, task_t *t, int code, const char *text,
                         const swbi_body_t *body)
@@ -123,8 +249,7 @@ static void send_result(dispatch_t *d, task_t *t, int code, const char *text,
     }
     if (code != SWB_OK)
         swb_header_set_str(&h, SWB_F_TEXT, text && *text ? text : swb_strerror(code));
-    if (d->ops->send(d->ops_ctx, c, &h, body) != 0)
-        d->st.unsent++;
+    deliver(d, c, &h, body);
 }
 
 /* Give the client its one answer. The record lives on while a worker still owes a result. */
@@ -309,6 +434,11 @@ void dispatch_task(dispatch_t *d, reg_peer_t *client, const swb_header_t *h,
         reject(d, client, h->id, SWB_E_NO_SERVICE, "no worker serves that service");
         return;
     }
+    if (client->n_held >= d->o.max_queue) {
+        /* Its answers wait for it to read them: no more work until it does. */
+        reject(d, client, h->id, SWB_E_QUEUE_FULL, "answers are waiting for this client to read");
+        return;
+    }
     if (d->closed) {
         reject(d, client, h->id, SWB_E_SHUTTING_DOWN, NULL);
         return;
@@ -487,6 +617,7 @@ void dispatch_worker_leave(dispatch_t *d, reg_peer_t *w)
 
 void dispatch_worker_gone(dispatch_t *d, reg_peer_t *w)
 {
+    held_drop_all(d, w); /* a client's waiting answers go with it */
     service_t *touched[SWB_MAX_SERVICES];
     int n = leave_services(d, w, touched);
     while (w->tasks) {
@@ -519,9 +650,21 @@ static int running_at_worker(const task_t *t)
     return older < (t->worker->capacity ? t->worker->capacity : 1);
 }
 
+void dispatch_peer_heard(dispatch_t *d, reg_peer_t *p)
+{
+    if (p->n_held)
+        flush_held(d, p);
+}
+
 void dispatch_tick(dispatch_t *d)
 {
     int64_t now = d->now->ms;
+    /* Clients that read nothing send nothing either: their waiting answers are retried here. */
+    for (uint32_t i = 0; d->n_held && i < registry_capacity(d->reg); i++) {
+        reg_peer_t *p = registry_at(d->reg, i);
+        if (p->used && p->n_held)
+            flush_held(d, p);
+    }
     deadline_t e;
     while (deadlines_pop_due(&d->dl, now, &e)) {
         task_t *t = task_find(&d->tasks, e.id);

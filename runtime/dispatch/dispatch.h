@@ -61,6 +61,8 @@ void dispatch_close(dispatch_t *d);
 /* A worker said HELLO (joins its services) or reported a new load. */
 int dispatch_worker_join(dispatch_t *d, reg_peer_t *w);
 void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load);
+/* A peer sent something: answers waiting for its pipe to take them are sent now. */
+void dispatch_peer_heard(dispatch_t *d, reg_peer_t *p);
 /* A worker whose pipe was full sent something: it takes tasks again. */
 void dispatch_worker_heard(dispatch_t *d, reg_peer_t *w);
 /* A worker stops taking tasks (drain) but keeps those it runs. */

@@ -16,6 +16,7 @@
 
 struct service;
 struct task;
+struct held_result;
 
 typedef struct {
     int used;
@@ -34,6 +35,9 @@ typedef struct {
     uint64_t msgs_in, msgs_out, send_failures;
     int lost;   /* its connection was found gone while it could not be dropped at once */
     int remote; /* came over tcp: nothing about its machine or user is vouched for */
+    /* RESULTs for this client that its full pipe could not take yet, oldest first (dispatch) */
+    struct held_result *held_head, *held_tail;
+    uint32_t n_held;
     uint32_t load;
     /* dispatch state (dispatch.c): tasks running here and this worker's place in each of its
      * services' heaps of workers with a free slot */

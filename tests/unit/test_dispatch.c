@@ -741,7 +741,9 @@ static void test_client_back_under_its_name_gets_its_answer(void **state)
     assert_int_equal(dispatch_stats(f->d)->orphaned, 0);
 }
 
-static void test_result_that_cannot_be_sent_is_counted_unsent(void **state)
+/* A client whose pipe is full (EAGAIN) does not lose its answer: it waits, and goes out once,
+ * with its body, when the pipe takes it again (on the next tick here). */
+static void test_result_for_a_full_client_pipe_waits_and_is_sent_once(void **state)
 {
     fx_t *f = *state;
     dispatch_opts_t o = opts_default();
@@ -755,9 +757,93 @@ static void test_result_that_cannot_be_sent_is_counted_unsent(void **state)
     answer(f, a, id1, 1, SWB_OK, "r");
     assert_int_equal(f->refused, 1);
     assert_int_equal(f->n_sent, 1);
-    assert_int_equal(dispatch_stats(f->d)->unsent, 1);
+    assert_int_equal(dispatch_stats(f->d)->unsent, 0);
+    assert_int_equal(c->n_held, 1);
     assert_int_equal(dispatch_tasks_known(f->d), 0);
-    assert_int_equal(f->n_lost, 0); /* a client's full pipe is not a lost worker */
+    assert_int_equal(f->n_lost, 0); /* a client's full pipe is not a lost peer */
+
+    f->fail_peer = NULL;
+    dispatch_tick(f->d);
+    assert_int_equal(f->n_sent, 2);
+    assert_body(result_msg(f, 1, c, 1, SWB_OK), "r");
+    assert_int_equal(c->n_held, 0);
+    dispatch_tick(f->d);
+    assert_int_equal(f->n_sent, 2);
+}
+
+/* A result whose client's connection is gone is counted, not kept. */
+static void test_result_for_a_gone_client_is_counted_unsent(void **state)
+{
+    fx_t *f = *state;
+    dispatch_opts_t o = opts_default();
+    fx_open(f, &o);
+    reg_peer_t *c = client(f, "app");
+    reg_peer_t *a = worker(f, "a", 1);
+    submit(f, c, 1, "one");
+    uint64_t id1 = task_msg(f, 0, a, "one", 1);
+    f->fail_peer = c;
+    f->fail_errno = EHOSTUNREACH;
+    answer(f, a, id1, 1, SWB_OK, "r");
+    assert_int_equal(dispatch_stats(f->d)->unsent, 1);
+    assert_int_equal(c->n_held, 0);
+}
+
+/* Answers waiting for a client stop its new tasks (queue_full) until it reads; everything it
+ * is owed then arrives in order, each once, when it is heard from. */
+static void test_client_with_answers_waiting_gets_queue_full_until_it_reads(void **state)
+{
+    fx_t *f = *state;
+    dispatch_opts_t o = opts_default();
+    o.max_queue = 2;
+    fx_open(f, &o);
+    reg_peer_t *c = client(f, "app");
+    reg_peer_t *a = worker(f, "a", 1);
+    f->fail_peer = c;
+    f->fail_errno = EAGAIN;
+    for (uint64_t id = 1; id <= 2; id++) {
+        submit(f, c, id, "x");
+        answer(f, a, task_msg(f, f->n_sent - 1, a, "x", 1), 1, SWB_OK, "r");
+    }
+    assert_int_equal(c->n_held, 2);
+    submit(f, c, 3, "x"); /* refused, and the refusal waits too */
+    assert_int_equal(f->n_sent, 2);
+    assert_int_equal(c->n_held, 3);
+
+    f->fail_peer = NULL;
+    dispatch_peer_heard(f->d, c);
+    assert_int_equal(f->n_sent, 5);
+    result_msg(f, 2, c, 1, SWB_OK);
+    result_msg(f, 3, c, 2, SWB_OK);
+    result_msg(f, 4, c, 3, SWB_E_QUEUE_FULL);
+    submit(f, c, 4, "x"); /* reading again: it takes tasks again */
+    task_msg(f, 5, a, "x", 1);
+}
+
+/* A client that never reads and keeps sending is dropped past the hard bound (four times the
+ * queue bound), so the broker's memory stays bounded. */
+static void test_client_that_never_reads_is_dropped_past_the_hard_bound(void **state)
+{
+    fx_t *f = *state;
+    dispatch_opts_t o = opts_default();
+    o.max_queue = 2;
+    fx_open(f, &o);
+    reg_peer_t *c = client(f, "app");
+    worker(f, "a", 1);
+    f->fail_peer = c;
+    f->fail_errno = EAGAIN;
+    /* The first task goes to the worker and two more queue; every later one is refused, and
+     * each refusal waits, up to the bound. */
+    for (uint64_t id = 1; id <= 11; id++)
+        submit(f, c, id, "x");
+    assert_int_equal(c->n_held, 8);
+    assert_int_equal(f->n_lost, 0);
+    submit(f, c, 12, "x");
+    assert_int_equal(f->n_lost, 1);
+    assert_ptr_equal(f->lost[0], c);
+    assert_int_equal(c->n_held, 8);
+    dispatch_worker_gone(f->d, c); /* the owner drops it: what waited goes with it */
+    assert_int_equal(c->n_held, 0);
+    assert_int_equal(dispatch_stats(f->d)->orphaned, 8);
 }
 
 /* ---- lost workers --------------------------------------------------------------------- */
@@ -1177,7 +1263,10 @@ static const struct CMUnitTest tests[] = {
     SWB_CASE(test_result_from_a_worker_not_holding_the_task_is_dropped),
     SWB_CASE(test_client_that_left_gets_nothing_and_counts_as_orphaned),
     SWB_CASE(test_client_back_under_its_name_gets_its_answer),
-    SWB_CASE(test_result_that_cannot_be_sent_is_counted_unsent),
+    SWB_CASE(test_result_for_a_full_client_pipe_waits_and_is_sent_once),
+    SWB_CASE(test_result_for_a_gone_client_is_counted_unsent),
+    SWB_CASE(test_client_with_answers_waiting_gets_queue_full_until_it_reads),
+    SWB_CASE(test_client_that_never_reads_is_dropped_past_the_hard_bound),
     SWB_CASE(test_worker_gone_sends_its_tasks_to_another_with_the_next_attempt),
     SWB_CASE(test_worker_lost_on_every_attempt_ends_with_worker_lost),
     SWB_CASE(test_deadline_while_queued_ends_the_task),
