@@ -256,13 +256,18 @@ static void plugin_stem(const char *plugin, char *out, size_t cap)
         *dot = '\0';
 }
 
-/* Who may act on children that are not its own (RELOAD and SCALE with `parent`, the command
- * line acting on `swb broker`'s workers): a peer of this machine and user, that is one over
- * inproc or over ipc, which only the broker's own uid may connect to; never a tcp peer, whose
- * machine and user nothing vouches for. Refuses with an ERROR and returns 0 otherwise. */
-static int may_act_for(swb_broker_t *b, const swbi_rid_t *rid, const reg_peer_t *from,
-                       const char *parent, const swb_header_t *h)
+/* Whose children a RELOAD or SCALE acts on: `parent` when given (the command line acting on
+ * the workers of `swb broker`), else the sender's own; written to parent. Acting on another's
+ * is for a peer of this machine and user only, that is one over inproc or over ipc (which only
+ * the broker's own uid may connect to), never a tcp peer, whose machine and user nothing
+ * vouches for. Refuses with an ERROR and returns 0 otherwise. */
+static int target_parent(swb_broker_t *b, const swbi_rid_t *rid, const reg_peer_t *from,
+                         const swb_header_t *h, char parent[SWB_MAX_NAME + 1])
 {
+    if (SWB_HAS(h, SWB_F_PARENT))
+        swbi_str_copy(parent, SWB_MAX_NAME + 1, h->parent);
+    else
+        snprintf(parent, SWB_MAX_NAME + 1, "%s", from->name);
     if (!from->remote || strcmp(parent, from->name) == 0)
         return 1;
     broker_error(b, rid, SWB_E_NOT_PERMITTED,
@@ -414,13 +419,7 @@ void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
     char group[SWB_MAX_NAME + 1] = "", parent[SWB_MAX_NAME + 1];
     if (SWB_HAS(h, SWB_F_NAME))
         swbi_str_copy(group, sizeof group, h->name);
-    /* By default a parent reloads its own children; `parent` names another's (the command
-     * line reloading the workers of `swb broker`). */
-    if (SWB_HAS(h, SWB_F_PARENT))
-        swbi_str_copy(parent, sizeof parent, h->parent);
-    else
-        snprintf(parent, sizeof parent, "%s", from->name);
-    if (!may_act_for(b, rid, from, parent, h))
+    if (!target_parent(b, rid, from, h, parent))
         return;
     const child_info_t *kids[SPAWN_MAX];
     int n = supervisor_list(b->sup, parent, group[0] ? group : NULL, kids, SPAWN_MAX);
@@ -479,11 +478,7 @@ void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
 {
     char group[SWB_MAX_NAME + 1], parent[SWB_MAX_NAME + 1];
     swbi_str_copy(group, sizeof group, h->name);
-    if (SWB_HAS(h, SWB_F_PARENT))
-        swbi_str_copy(parent, sizeof parent, h->parent);
-    else
-        snprintf(parent, sizeof parent, "%s", from->name);
-    if (!may_act_for(b, rid, from, parent, h))
+    if (!target_parent(b, rid, from, h, parent))
         return;
     if (h->count > SPAWN_MAX) {
         broker_error(b, rid, SWB_E_BAD_VALUE, "count must be 0..256", h->id, group);
