@@ -1,30 +1,28 @@
 /*
- * child_process.c - worker processes: fork/exec of swb-worker (child_ops_t for
+ * child_process.c - worker processes: posix_spawn of swb-worker (child_ops_t for
  * SWB_SPAWN_PROCESS).
  *
  * Layer: supervise; uses: common; called by: supervisor.c through child_process_ops.
  *
- * Everything a forked child needs (argv, environment) is built before fork, because between
- * fork and exec a multithreaded process may only call async-signal-safe functions; the child
- * touches nothing of ZeroMQ. Children get PR_SET_PDEATHSIG so they die with the broker thread
- * that forked them: never an orphan. Exits are seen through a pidfd per process (polled with
+ * posix_spawn, not fork: glibc's is a vfork-style clone that shares the address space until
+ * exec, so a SPAWN costs the broker loop one exec whatever the size of the embedding
+ * program's heap (fork copied its page tables: seconds for a 2 GiB process, during which no
+ * peer was served), and an exec failure comes back as its return value. The worker starts
+ * clean: no descriptor of the embedding program (closefrom 3) and every signal at its default
+ * disposition and unblocked (an ignored SIGINT or SIGTERM would outlive exec otherwise).
+ * Workers ask for PR_SET_PDEATHSIG themselves (SWB_PPID), so they die with the broker thread
+ * that spawned them: never an orphan. Exits are seen through a pidfd per process (polled with
  * the broker's sockets, so an exit event is immediate) and reaped per pid, never with
  * waitpid(-1), so an embedding program's own children are left alone, and signalled through
- * the pidfd, so a pid the embedding program reaped and the kernel reused is never hit. exec
- * failures come back through a close-on-exec pipe, so SPAWN fails at once with the reason.
- * The worker starts clean: no descriptor of the embedding program (close-on-exec for all but
- * 0-2) and every signal at its default disposition (an ignored SIGINT or SIGTERM would
- * outlive exec otherwise).
+ * the pidfd, so a pid the embedding program reaped and the kernel reused is never hit.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,7 +41,7 @@ typedef struct {
 static int env_override(const char *entry)
 {
     static const char *ours[] = {"SWB_ENDPOINT=", "SWB_PLUGIN=",     "SWB_NAME=", "SWB_PARENT=",
-                                 "SWB_CAPACITY=", "SWB_PLUGIN_DIR=", "SWB_KIND="};
+                                 "SWB_CAPACITY=", "SWB_PLUGIN_DIR=", "SWB_KIND=", "SWB_PPID="};
     for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
         if (strncmp(entry, ours[i], strlen(ours[i])) == 0)
             return 1;
@@ -68,8 +66,8 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     size_t n_env = 0;
     while (environ && environ[n_env])
         n_env++;
-    char **envp = calloc(n_env + 8, sizeof *envp);
-    char extra[6][PATH_MAX + 32];
+    char **envp = calloc(n_env + 9, sizeof *envp);
+    char extra[7][PATH_MAX + 32];
     if (!envp) {
         free(pr);
         return SWB_E_NOMEM;
@@ -83,70 +81,44 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     snprintf(extra[2], sizeof extra[2], "SWB_NAME=%s", how->name);
     snprintf(extra[3], sizeof extra[3], "SWB_PARENT=%s", how->parent ? how->parent : "");
     snprintf(extra[4], sizeof extra[4], "SWB_PLUGIN_DIR=%s", how->plugin_dir);
-    snprintf(extra[5], sizeof extra[5], "SWB_CAPACITY=%u", how->capacity);
+    /* The worker asks for SIGKILL on its parent thread's death itself (posix_spawn cannot),
+     * and leaves at once if that parent is already gone. */
+    snprintf(extra[5], sizeof extra[5], "SWB_PPID=%d", (int)getpid());
+    snprintf(extra[6], sizeof extra[6], "SWB_CAPACITY=%u", how->capacity);
     /* Capacity 0 means "the plugin's own": leave the variable out. */
-    for (int i = 0; i < (how->capacity ? 6 : 5); i++)
+    for (int i = 0; i < (how->capacity ? 7 : 6); i++)
         envp[k++] = extra[i];
     struct rlimit cpu = {how->cpu_limit_s, how->cpu_limit_s + 1};
     envp[k] = NULL;
     char *argv[] = {(char *)exe, NULL};
 
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) != 0) {
-        free(envp);
-        free(pr);
-        return SWB_E_SYS;
-    }
-    struct rlimit nofile;
-    int max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536
-                     ? (int)nofile.rlim_cur
-                     : 65536; /* for the fallback below, read before fork */
-    pid_t ppid = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* Child: async-signal-safe calls only. */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int sig = 1; sig < NSIG; sig++)
-            if (sig != SIGKILL && sig != SIGSTOP)
-                signal(sig, SIG_DFL);
-        /* Close-on-exec rather than closed: the error pipe must live until exec. */
-        if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
-            for (int fd = 3; fd < max_fd; fd++)
-                fcntl(fd, F_SETFD, FD_CLOEXEC);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != ppid)
-            _exit(127); /* the broker died before the prctl */
-        if (cpu.rlim_cur)
-            setrlimit(RLIMIT_CPU, &cpu); /* SIGXCPU past it: counts as a crash */
-        execve(exe, argv, envp);
-        int e = errno;
-        ssize_t w = write(errpipe[1], &e, sizeof e);
-        (void)w;
-        _exit(127);
-    }
-    close(errpipe[1]);
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    pid_t pid;
+    int e = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     free(envp);
-    if (pid < 0) {
-        close(errpipe[0]);
-        free(pr);
-        return SWB_E_SYS;
-    }
-    int e = 0;
-    ssize_t r;
-    do {
-        r = read(errpipe[0], &e, sizeof e);
-    } while (r < 0 && errno == EINTR);
-    close(errpipe[0]);
-    if (r == (ssize_t)sizeof e) {
-        waitpid(pid, NULL, 0);
+    if (e != 0) {
         swb_log(SWB_LOG_WARN, "spawn %s: exec %s: %s", how->name, exe, strerror(e));
         free(pr);
         return SWB_E_SPAWN;
     }
-    pr->pid = (int)pid;
+    /* Not reaped yet, so the pid is still this child's. */
     pr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    /* SIGXCPU past it counts as a crash. */
+    if (cpu.rlim_cur && prlimit(pid, RLIMIT_CPU, &cpu, NULL) != 0)
+        swb_log(SWB_LOG_WARN, "spawn %s: cpu limit: %s", how->name, strerror(errno));
+    pr->pid = (int)pid;
     info->pid = (int)pid;
     *state = pr;
     return SWB_OK;

@@ -4,7 +4,8 @@
  * The supervisor starts it with SWB_ENDPOINT, SWB_PLUGIN, SWB_NAME, SWB_PARENT and
  * SWB_CAPACITY in the environment; a person starts it with the same settings as options
  * (options win). Everything else is swb_host_run's job; this file only turns arguments into
- * swb_host_opts_t and SIGTERM/SIGINT into the host's stop flag.
+ * swb_host_opts_t and SIGTERM/SIGINT into the host's stop flag (and SWB_PPID into
+ * PR_SET_PDEATHSIG).
  */
 #include <getopt.h>
 #include <limits.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "switchboard.h"
 
@@ -61,8 +64,24 @@ static int parse_capacity(const char *s, uint32_t *out)
     return 0;
 }
 
+/* Started by a supervisor: die with the broker thread that spawned us (the thread, not the
+ * process, is what PR_SET_PDEATHSIG watches), and leave now if it is already gone. Not
+ * passed on to anything the plugin starts. */
+static void follow_parent(void)
+{
+    const char *v = getenv("SWB_PPID");
+    if (!v)
+        return;
+    long ppid = strtol(v, NULL, 10);
+    unsetenv("SWB_PPID");
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (ppid > 0 && getppid() != (pid_t)ppid)
+        _exit(127);
+}
+
 int main(int argc, char **argv)
 {
+    follow_parent();
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, 'e'}, {"plugin", required_argument, NULL, 'p'},
         {"name", required_argument, NULL, 'n'},     {"parent", required_argument, NULL, 'P'},
