@@ -29,6 +29,7 @@
 
 #define RECV_BATCH   256 /* messages per poll turn, so timers still run under a flood */
 #define BUSY_WAIT_MS 2
+#define CATCH_UP_MAX 100000 /* messages read after a stall before liveness is judged */
 
 static void free_endpoints(swb_broker_t *b)
 {
@@ -335,6 +336,21 @@ static int check_fds(swb_broker_t *b, const zmq_pollitem_t *items, int n)
     return 0;
 }
 
+/* The loop was held up (a slow SPAWN, the host swapping, a debugger): what peers sent
+ * meanwhile is queued, heartbeats included. Read it before anyone is judged silent, or a
+ * stall of the broker's own would be blamed on healthy workers. Bounded, so a flood cannot
+ * keep liveness from being judged at all. */
+static void catch_up(swb_broker_t *b, int64_t late_ms)
+{
+    size_t n = 0;
+    while (n < CATCH_UP_MAX && recv_one(b, 0))
+        n++;
+    b->n.stalls++;
+    swb_log(late_ms > (int64_t)b->hb_ivl_ms ? SWB_LOG_WARN : SWB_LOG_DEBUG,
+            "broker loop held up %lld ms: read %zu queued messages before judging liveness",
+            (long long)late_ms, n);
+}
+
 int swb_broker_run(swb_broker_t *b)
 {
     if (!b)
@@ -396,6 +412,8 @@ int swb_broker_run(swb_broker_t *b)
             supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
         broker_shutdown_step(b);
         if (b->now.ms >= next_tick) {
+            if (b->now.ms - next_tick > tick_ms)
+                catch_up(b, b->now.ms - next_tick + tick_ms);
             supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
             broker_heartbeat(b);
             dispatch_tick(b->disp);

@@ -340,6 +340,7 @@ void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
         if (rc == SWB_OK) {
             started++;
             b->n.children_started++;
+            broker_keep_alive(b);
         } else {
             char text[SWB_MAX_TEXT];
             snprintf(text, sizeof text, "could not start %s: %s", plugin,
@@ -455,6 +456,7 @@ void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
             r->failed++;
         } else {
             b->n.children_started++;
+            broker_keep_alive(b);
         }
     }
     b->reload = r;
@@ -510,6 +512,7 @@ void broker_on_scale(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
             return;
         }
         b->n.children_started++;
+        broker_keep_alive(b);
     }
     /* Newest first out: drained, so their tasks finish. */
     for (int i = m - 1; i >= want; i--)

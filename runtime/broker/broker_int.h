@@ -26,6 +26,7 @@ typedef struct {
     uint64_t peers_joined, peers_left, peers_lost;
     uint64_t children_started, children_exited;
     uint64_t restarts, gave_up, limit_kills, hung_kills, reloads;
+    uint64_t stalls; /* loop passes held up past a tick (see catch_up) */
 } broker_counters_t;
 
 typedef struct reload reload_t;
@@ -85,6 +86,10 @@ void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *
 void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event);
 /* Heartbeats out, dead peers out. */
 void broker_heartbeat(swb_broker_t *b);
+/* Heartbeats to peers not sent to for a while, during a long piece of work inside one loop
+ * pass (a batch of spawns), so no peer takes the broker for lost meanwhile. Judges no one:
+ * what they sent is still queued. */
+void broker_keep_alive(swb_broker_t *b);
 /* Send a message to a registered peer (errors counted on the peer). */
 void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, const swbi_body_t *body);
 /* RESULT (code 0) with a body to a peer. */

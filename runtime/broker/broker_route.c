@@ -385,11 +385,29 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     }
 }
 
+static void send_heartbeats(swb_broker_t *b)
+{
+    swb_header_t hb;
+    swb_header_init(&hb, SWB_CMD_HEARTBEAT);
+    for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
+        reg_peer_t *p = registry_at(b->reg, i);
+        if (p->used && b->now.ms - p->last_sent_ms >= (int64_t)b->hb_ivl_ms)
+            broker_send_to(b, p, &hb, NULL);
+    }
+}
+
+void broker_keep_alive(swb_broker_t *b)
+{
+    int64_t now = swbi_now_ms();
+    if (now - b->now.ms < (int64_t)b->hb_ivl_ms / 2)
+        return;
+    b->now.ms = now;
+    send_heartbeats(b);
+}
+
 void broker_heartbeat(swb_broker_t *b)
 {
     int64_t dead_after = (int64_t)b->hb_ivl_ms * b->hb_liveness;
-    swb_header_t hb;
-    swb_header_init(&hb, SWB_CMD_HEARTBEAT);
     for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
         reg_peer_t *p = registry_at(b->reg, i);
         if (!p->used)
@@ -404,9 +422,7 @@ void broker_heartbeat(swb_broker_t *b)
             b->now.ms - p->last_seen_ms > dead_after) {
             swb_log(SWB_LOG_INFO, "peer %s missed its heartbeats", p->name);
             broker_drop_peer(b, p, SWB_EV_LOST);
-            continue;
         }
-        if (b->now.ms - p->last_sent_ms >= (int64_t)b->hb_ivl_ms)
-            broker_send_to(b, p, &hb, NULL);
     }
+    send_heartbeats(b);
 }
