@@ -418,6 +418,7 @@ int swb_broker_run(swb_broker_t *b)
             broker_heartbeat(b);
             dispatch_tick(b->disp);
             broker_reload_tick(b);
+            broker_fd_guard(b);
             next_tick = b->now.ms + tick_ms;
         }
         if (b->lost_pending) /* found by dispatch or its hooks during this pass */

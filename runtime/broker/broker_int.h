@@ -73,6 +73,12 @@ struct swb_broker {
     int in_hook;      /* inside a dispatch_ops_t hook: dispatch must not be called back */
     int lost_pending; /* peers marked lost meanwhile, dropped by broker_drop_lost */
     broker_counters_t n;
+    struct {
+        int open, limit;    /* descriptors at the last count, and RLIMIT_NOFILE */
+        int paused;         /* ipc and tcp endpoints unbound: near the limit */
+        int64_t checked_ms; /* when last counted */
+        uint64_t pauses;
+    } fds; /* broker_fds.c */
 };
 
 /* Handle one message: rid, decoded header, body (NULL when none; borrowed: the caller closes
@@ -90,6 +96,9 @@ void broker_heartbeat(swb_broker_t *b);
  * pass (a batch of spawns), so no peer takes the broker for lost meanwhile. Judges no one:
  * what they sent is still queued. */
 void broker_keep_alive(swb_broker_t *b);
+/* Stop accepting connections near the descriptor limit, and accept again when some are
+ * freed (broker_fds.c); called each tick. */
+void broker_fd_guard(swb_broker_t *b);
 /* Send a message to a registered peer (errors counted on the peer). */
 void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, const swbi_body_t *body);
 /* RESULT (code 0) with a body to a peer. */

@@ -98,7 +98,7 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 
-    msgpack_pack_map(&pk, 21);
+    msgpack_pack_map(&pk, 25);
     pack_kv_u64(&pk, "uptime_ms", (uint64_t)(b->now.ms - b->started_ms));
     pack_kv_u64(&pk, "peer_count", registry_count(b->reg));
     pack_kv_u64(&pk, "children", (uint64_t)supervisor_count(b->sup));
@@ -117,6 +117,10 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     pack_kv_u64(&pk, "hung_kills", b->n.hung_kills);
     pack_kv_u64(&pk, "reloads", b->n.reloads);
     pack_kv_u64(&pk, "loop_stalls", b->n.stalls);
+    pack_kv_u64(&pk, "fds_open", b->fds.open > 0 ? (uint64_t)b->fds.open : 0);
+    pack_kv_u64(&pk, "fd_limit", (uint64_t)b->fds.limit);
+    pack_kv_u64(&pk, "accepting", !b->fds.paused);
+    pack_kv_u64(&pk, "accept_pauses", b->fds.pauses);
     pack_kv_u64(&pk, "tasks", dispatch_tasks_known(b->disp));
     services_t *svcs = dispatch_services(b->disp);
     pack_str(&pk, "services");
