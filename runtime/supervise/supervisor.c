@@ -30,6 +30,7 @@ typedef struct {
     char plugin[PATH_MAX];
     uint32_t capacity;
     int no_restart;
+    int was_ready; /* some start of it said HELLO: it can work, so a crash is restarted */
     uint32_t mem_limit_mb, cpu_limit_s;
     int64_t started_ms, restart_at_ms;
     uint32_t backoff_ms;
@@ -218,7 +219,7 @@ void supervisor_ready(supervisor_t *s, const char *name, int pid)
     child_rec_t *c = find_kid(s, name);
     /* A thread child's pid is this process's, as its inproc HELLO says. */
     if (c && c->info.running && c->info.pid == pid)
-        c->info.ready = 1;
+        c->info.ready = c->was_ready = 1;
 }
 
 void supervisor_unretire(supervisor_t *s, const char *name)
@@ -324,8 +325,10 @@ static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn
     if (!abnormal || c->info.retiring || c->no_restart || s->closed)
         return 1;
     char text[160];
-    if (!c->info.ready) {
-        /* It never got as far as HELLO: restarting would only repeat the failure. */
+    if (!c->info.ready && !c->was_ready) {
+        /* It never got as far as HELLO: restarting would only repeat the failure. A child
+         * that worked before and died during a restart is restarted again (within the
+         * restart limit), or one bad moment would shrink its group for good. */
         snprintf(text, sizeof text, "given up: exited (%s %d) before it was ready",
                  c->info.signal ? "signal" : "code",
                  c->info.signal ? c->info.signal : c->info.code);

@@ -110,6 +110,48 @@ static void test_crash_loop_is_given_up_after_the_intensity_limit(void **state)
     assert_int_equal(swb_kill(h->parent, c.name, SIGKILL), SWB_E_UNKNOWN_PEER);
 }
 
+static void copy_file(const char *from, const char *to);
+
+/* A child that has served is restarted while its restarts fail before HELLO (its plugin file
+ * is broken meanwhile), and comes back when they can succeed: one bad moment does not shrink
+ * its group for good. (A child that never got as far as HELLO is given up at once: above.) */
+static void test_a_child_that_worked_is_restarted_when_a_restart_fails(void **state)
+{
+    harness_t *h = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/sum-copy.so", h->dir);
+    copy_file(SWB_PLUGIN_DIR "/sum.so", path);
+    swb_spawn_opts_t o = {.name = "worked"};
+    swb_child_t c = spawn1(h, path, &o);
+
+    /* Replaced, not rewritten: the running worker keeps its mapping of the old file. */
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s.bad", path);
+    int fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "not a plugin", 12), 12);
+    close(fd);
+    assert_int_equal(rename(bad, path), 0);
+    assert_int_equal(kill(c.pid, SIGKILL), 0);
+
+    swb_msg_t m = {0};
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_RESTART, c.name, &m, 5000), SWB_OK);
+    /* The restart fails before HELLO; it is restarted again, not given up. */
+    int restarts = 1;
+    while (restarts < 2) {
+        assert_int_equal(recv_type(h->parent, &m, SWB_MSG_EVENT, 5000, NULL), SWB_OK);
+        if (strcmp(m.name, c.name) != 0)
+            continue;
+        if (m.event == SWB_EVENT_GAVE_UP)
+            fail_msg("given up after a failed restart: %s", m.text);
+        restarts += m.event == SWB_EVENT_RESTART;
+    }
+    copy_file(SWB_PLUGIN_DIR "/sum.so", path);
+    assert_int_equal(wait_event(h->parent, SWB_EVENT_READY, c.name, &m, 5000), SWB_OK);
+    swb_msg_close(&m);
+    harness_call_sum_ok(h->parent, 5000);
+}
+
 static void test_poison_task_fails_after_its_retries(void **state)
 {
     harness_t *h = *state;
@@ -594,6 +636,7 @@ static void test_scale_up_and_down_under_load(void **state)
 static const struct CMUnitTest tests[] = {
     SWB_ST(test_killed_worker_is_restarted_and_serves_again),
     SWB_ST(test_crash_loop_is_given_up_after_the_intensity_limit),
+    SWB_ST(test_a_child_that_worked_is_restarted_when_a_restart_fails),
     SWB_ST(test_poison_task_fails_after_its_retries),
     SWB_ST(test_stopped_worker_is_replaced_and_its_task_retried),
     SWB_ST(test_task_past_its_deadline_gets_the_hung_worker_replaced),
