@@ -27,6 +27,13 @@ int cmd_bench(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
 
+/* Join the broker at `endpoint` (NULL: the default one) for command `cmd`, waiting at most
+ * timeout_ms (0: 5 s) for its WELCOME. On failure say why on stderr, naming the endpoint, and
+ * return 1. An ipc socket file that nobody listens on fails at once, not after the wait
+ * (cli_connect.c). */
+struct swb_peer;
+int cli_connect(const char *cmd, const char *endpoint, int timeout_ms, struct swb_peer **p);
+
 /* Print a STATS body (msgpack map) as tables on stdout (cmd_stats.c). */
 int stats_print_table(const void *body, size_t len);
 

@@ -95,11 +95,7 @@ int cmd_call(int argc, char **argv)
     }
     swb_peer_t *p = NULL;
     /* Waiting longer for the broker to answer HELLO than for the task would be odd. */
-    swb_peer_opts_t po = {.endpoint = endpoint,
-                          .connect_timeout_ms = timeout_ms < 5000 ? (int)timeout_ms : 5000};
-    rc = swb_peer_new(&p, &po);
-    if (rc) {
-        fprintf(stderr, "swb call: cannot connect to the broker: %s\n", swb_strerror(rc));
+    if (cli_connect("call", endpoint, timeout_ms < 5000 ? (int)timeout_ms : 5000, &p)) {
         free(body);
         return 1;
     }

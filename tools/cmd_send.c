@@ -117,10 +117,7 @@ int cmd_send(int argc, char **argv)
         return 2;
     }
     swb_peer_t *p = NULL;
-    swb_peer_opts_t po = {.endpoint = endpoint};
-    rc = swb_peer_new(&p, &po);
-    if (rc) {
-        fprintf(stderr, "swb send: cannot connect to the broker: %s\n", swb_strerror(rc));
+    if (cli_connect("send", endpoint, 0, &p)) {
         free(body);
         return 1;
     }

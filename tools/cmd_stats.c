@@ -291,12 +291,8 @@ int cmd_stats(int argc, char **argv)
     long timeout_ms = a.timeout_ms;
 
     swb_peer_t *p = NULL;
-    swb_peer_opts_t po = {.endpoint = endpoint, .connect_timeout_ms = (int)timeout_ms};
-    rc = swb_peer_new(&p, &po);
-    if (rc) {
-        fprintf(stderr, "swb stats: cannot connect to the broker: %s\n", swb_strerror(rc));
+    if (cli_connect("stats", endpoint, (int)timeout_ms, &p))
         return 1;
-    }
     void *body = NULL;
     size_t len = 0;
     rc = swb_peer_stats(p, &body, &len, (int)timeout_ms);

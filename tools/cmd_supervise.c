@@ -41,15 +41,6 @@ static const cli_spec_t scale_spec = {
     .in_order = 1,
 };
 
-static int connect_and(const char *cmd, const char *endpoint, swb_peer_t **p)
-{
-    swb_peer_opts_t po = {.endpoint = endpoint};
-    int rc = swb_peer_new(p, &po);
-    if (rc)
-        fprintf(stderr, "swb %s: cannot connect to the broker: %s\n", cmd, swb_strerror(rc));
-    return rc;
-}
-
 int cmd_reload(int argc, char **argv)
 {
     supervise_args_t a = {.parent = DEFAULT_PARENT};
@@ -60,7 +51,7 @@ int cmd_reload(int argc, char **argv)
         return cli_usage_error(&reload_spec, "unexpected argument '%s'", argv[first + 1]);
     const char *parent = a.parent, *group = first < argc ? argv[first] : NULL;
     swb_peer_t *p = NULL;
-    if (connect_and("reload", a.endpoint, &p))
+    if (cli_connect("reload", a.endpoint, 0, &p))
         return 1;
     rc = swb_request_reload(p, parent, group);
     swb_peer_destroy(&p);
@@ -85,7 +76,7 @@ int cmd_scale(int argc, char **argv)
     if (cli_parse_long("scale", "worker count", argv[first + 1], 0, 256, &n))
         return 2;
     swb_peer_t *p = NULL;
-    if (connect_and("scale", a.endpoint, &p))
+    if (cli_connect("scale", a.endpoint, 0, &p))
         return 1;
     rc = swb_request_scale(p, parent, group, (uint32_t)n);
     swb_peer_destroy(&p);

@@ -42,12 +42,8 @@ int cmd_top(int argc, char **argv)
         return cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
     long interval = a.interval_ms, count = a.count;
     swb_peer_t *p = NULL;
-    swb_peer_opts_t po = {.endpoint = a.endpoint};
-    rc = swb_peer_new(&p, &po);
-    if (rc) {
-        fprintf(stderr, "swb top: cannot connect to the broker: %s\n", swb_strerror(rc));
+    if (cli_connect("top", a.endpoint, 0, &p))
         return 1;
-    }
     int tty = isatty(STDOUT_FILENO);
     for (long i = 0; !count || i < count; i++) {
         void *body = NULL;

@@ -594,6 +594,34 @@ static void test_worker_started_by_hand_joins_and_serves(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A broker whose thread worker crashed it (here: SIGKILL) leaves its socket file behind. A
+ * command then fails at once, not after its whole timeout (60 s here, past the time limit
+ * of one command), and says which endpoint has no broker. */
+static void test_commands_name_the_endpoint_of_a_broker_that_died(void **state)
+{
+    cli_t *c = *state;
+    char *argv[] = {SWB, "broker",   "--endpoint", c->ep,       "--workers",
+                    "1", "--plugin", "echo",       "--threads", NULL};
+    c->daemon = start(argv, -1, c->log_fd, 0);
+    assert_true(c->daemon > 0);
+    swb_peer_opts_t po = {.endpoint = c->ep, .name = "cli-test", .connect_timeout_ms = WAIT_MS};
+    assert_int_equal(swb_peer_new(&c->client, &po), SWB_OK);
+    snap_t s;
+    wait_stats(c, "echo", 1, 0, NULL, &s); /* its worker is a thread: no process peer */
+    swb_peer_destroy(&c->client);
+    kill_reap(&c->daemon);
+
+    char want[400];
+    snprintf(want, sizeof want, "no broker answering at %s: ", c->ep);
+    swb(c, "stats", "-e", c->ep, "--timeout", "60000", NULL);
+    assert_int_equal(c->r.status, 1);
+    assert_has(c->r.err, want);
+    swb(c, "call", "-e", c->ep, "--timeout", "60000", "echo", "1", NULL);
+    assert_int_equal(c->r.status, 1);
+    assert_has(c->r.err, want);
+    assert_string_equal(c->r.out, "");
+}
+
 static void test_help_lists_every_command(void **state)
 {
     cli_t *c = *state;
@@ -638,6 +666,7 @@ static const struct CMUnitTest tests[] = {
     SWB_CLI(test_reload_replaces_the_workers_and_calls_still_work),
     SWB_CLI(test_sighup_reloads_the_daemons_workers),
     SWB_CLI(test_worker_started_by_hand_joins_and_serves),
+    SWB_CLI(test_commands_name_the_endpoint_of_a_broker_that_died),
     SWB_CLI(test_help_lists_every_command),
     SWB_CLI(test_unknown_command_exits_2),
     SWB_CLI(test_version_prints_the_version),
