@@ -93,8 +93,8 @@ int swb_header_encode(const swb_header_t *h, void *buf, size_t cap, size_t *out_
     /* Version and cmd are written whatever their present bits say; bits past the last known
      * field mean nothing and are ignored. One pass over the fields present, each checked
      * just before it is written: a failed check fails the encode, whatever was written. */
-    uint32_t fields =
-        h->present & ((1u << SWB_F_COUNT_) - 1) & ~((1u << SWB_F_VERSION) | (1u << SWB_F_CMD));
+    uint32_t known = (uint32_t)((1ull << SWB_F_COUNT_) - 1); /* 1u << 32 would be undefined */
+    uint32_t fields = h->present & known & ~((1u << SWB_F_VERSION) | (1u << SWB_F_CMD));
     uint32_t n = 2;
     for (uint32_t rest = fields; rest; rest &= rest - 1) /* a popcount, without a libgcc call */
         n++;

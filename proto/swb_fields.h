@@ -60,7 +60,8 @@ typedef enum {
     X(SWB_F_PARENT, "parent", NAME, parent, 0, 0)                                                  \
     X(SWB_F_RESTART, "restart", UINT, restart, SWB_RESTART_ON_FAILURE, SWB_RESTART_NEVER)          \
     X(SWB_F_MEM_LIMIT, "mem_limit", UINT, mem_limit_mb, 0, SWBI_U32)                               \
-    X(SWB_F_CPU_LIMIT, "cpu_limit", UINT, cpu_limit_s, 0, SWBI_U32)
+    X(SWB_F_CPU_LIMIT, "cpu_limit", UINT, cpu_limit_s, 0, SWBI_U32)                                \
+    X(SWB_F_BOOT, "boot", UINT, boot, 0, UINT64_MAX)
 
 typedef struct {
     const char *name; /* as in PROTOCOL.md */

@@ -81,8 +81,10 @@ typedef enum {
     SWB_F_RESTART = 28,   /* uint swb_restart_t: SPAWN restart policy */
     SWB_F_MEM_LIMIT = 29, /* uint MiB: SPAWN, restart a process child whose RSS passes it */
     SWB_F_CPU_LIMIT = 30, /* uint s: SPAWN, CPU time limit of a process child */
+    SWB_F_BOOT = 31,      /* uint64: WELCOME, the broker's boot id (a new one: it restarted) */
 } swb_field_t;
-#define SWB_F_COUNT_ 31
+/* Every bit of `present` is now a field: a field 32 needs a wider mask. */
+#define SWB_F_COUNT_ 32
 
 #define SWB_HAS(h, f) (((h)->present >> (f)) & 1u)
 #define SWB_SET(h, f) ((h)->present |= (1u << (f)))
@@ -155,6 +157,7 @@ typedef struct {
     uint32_t restart;
     uint32_t mem_limit_mb;
     uint32_t cpu_limit_s;
+    uint64_t boot;
     /* Last, so that clearing a header need not touch the names it does not hold. */
     swb_str_t services[SWB_MAX_SERVICES];
 } swb_header_t;

@@ -66,6 +66,7 @@ struct swb_broker {
     int msg_transport; /* BROKER_TR_* */
     int msg_pid;       /* 0 when unknown (tcp) */
     uint64_t name_seq;
+    uint64_t boot; /* boot id sent in every WELCOME (broker_route.c); 0 until the first */
     int64_t started_ms;
     /* ms refreshed once per loop turn; us precise, read once per message received (task
      * latencies, windows). Dispatch reads it too. */

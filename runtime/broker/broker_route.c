@@ -14,8 +14,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "broker_int.h"
+
+/* This broker's boot id, made with its first WELCOME and the same in every later one: random,
+ * so a broker started again on the endpoint has another and its peers know that what the old
+ * one owed them will never come (PROTOCOL.md 5.1). */
+static uint64_t boot_id(swb_broker_t *b)
+{
+    if (b->boot == 0) {
+        uint64_t v = 0;
+        if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+            /* No entropy pool yet (early boot): two brokers still differ in time or pid. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+                ((uint64_t)getpid() << 40);
+        }
+        b->boot = v ? v : 1; /* 0 stands for "not made yet" */
+    }
+    return b->boot;
+}
 
 void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *text, uint64_t id,
                   const char *target)
@@ -195,6 +217,8 @@ static void on_hello(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t 
     w.hb_liveness = b->hb_liveness;
     SWB_SET(&w, SWB_F_MAX_MSG);
     w.max_msg = b->max_msg;
+    SWB_SET(&w, SWB_F_BOOT);
+    w.boot = boot_id(b);
     if (h->id) {
         SWB_SET(&w, SWB_F_ID);
         w.id = h->id;

@@ -306,7 +306,10 @@ struct swb_task_opts {
  * to the broker's max_attempts), so a task may run more than once but is answered once. When
  * the broker falls silent (nothing for its heartbeat interval x liveness, as told in WELCOME)
  * every outstanding task ends with SWB_E_BROKER_LOST, and an answer that still comes later is
- * dropped.
+ * dropped. So do they, at once, when a new broker has taken the endpoint (the peer, saying HELLO
+ * again, gets a WELCOME with another boot id): the new one knows nothing of them. Waits for
+ * what the lost broker owed (a reply to swb_peer_stats, swb_spawn, swb_kill, ..., a child's
+ * exit in swb_wait_exit, a reload's end) end with SWB_E_BROKER_LOST in the same way.
  */
 int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,
                const swb_task_opts_t *opts, uint64_t *id);

@@ -14,6 +14,30 @@
 /* Results can also arrive for tasks whose call was abandoned (local timeout); they are
  * counted and dropped by the caller reading them. */
 
+/* Queue the broker_lost RESULT of task `c` (text made by the caller in n->m.text). */
+static void end_task(swb_peer_t *p, task_cb_t *c, pending_t *n)
+{
+    c->ended = 1;
+    p->outstanding--;
+    n->m.type = SWB_MSG_RESULT;
+    n->m.id = c->id;
+    n->m.code = SWB_E_BROKER_LOST;
+    n->fn = c->fn;
+    n->arg = c->arg;
+    peeri_queue_push(&p->ended_head, &p->ended_tail, n);
+}
+
+static void recycle_cb(swb_peer_t *p, task_cb_t *c)
+{
+    if (p->n_spare_cbs < PEER_SPARE_CBS) {
+        c->next = p->spare_cbs;
+        p->spare_cbs = c;
+        p->n_spare_cbs++;
+    } else {
+        free(c);
+    }
+}
+
 int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
 {
     /* Every submitted task has an entry (with or without a callback); other RESULTs (STATS,
@@ -37,24 +61,10 @@ int peeri_task_result(swb_peer_t *p, swb_msg_t *m)
             c->fn(c->arg, m->id, m->code, m);
             swb_msg_close(m);
         }
-        if (p->n_spare_cbs < PEER_SPARE_CBS) { /* a malloc and a free per task otherwise */
-            c->next = p->spare_cbs;
-            p->spare_cbs = c;
-            p->n_spare_cbs++;
-        } else {
-            free(c);
-        }
+        recycle_cb(p, c); /* a malloc and a free per task otherwise */
         return consumed;
     }
     return 0;
-}
-
-task_cb_t *peeri_task_cb(swb_peer_t *p, uint64_t id)
-{
-    for (task_cb_t *c = p->cbs[id % PEER_TASK_BUCKETS]; c; c = c->next)
-        if (c->id == id)
-            return c;
-    return NULL;
 }
 
 void peeri_end_outstanding(swb_peer_t *p, int64_t silent_ms)
@@ -66,17 +76,41 @@ void peeri_end_outstanding(swb_peer_t *p, int64_t silent_ms)
             pending_t *n = calloc(1, sizeof *n);
             if (!n)
                 return; /* the rest are answered at the next lost period */
-            c->ended = 1;
-            p->outstanding--;
-            n->m.type = SWB_MSG_RESULT;
-            n->m.id = c->id;
-            n->m.code = SWB_E_BROKER_LOST;
             snprintf(n->m.text, sizeof n->m.text,
                      "broker lost: nothing from %s for %lld ms with the task unanswered",
                      p->endpoint, (long long)silent_ms);
-            peeri_queue_push(&p->ended_head, &p->ended_tail, n);
+            end_task(p, c, n);
         }
     }
+}
+
+size_t peeri_end_before(swb_peer_t *p, uint64_t hello_id)
+{
+    size_t ended = 0;
+    for (size_t i = 0; i < PEER_TASK_BUCKETS; i++) {
+        for (task_cb_t **pp = &p->cbs[i]; *pp;) {
+            task_cb_t *c = *pp;
+            if (hello_id && c->id > hello_id) { /* sent to the new broker, which answers it */
+                pp = &c->next;
+                continue;
+            }
+            if (!c->ended) {
+                pending_t *n = calloc(1, sizeof *n);
+                if (!n) { /* kept: the next lost period ends it */
+                    pp = &c->next;
+                    continue;
+                }
+                snprintf(n->m.text, sizeof n->m.text,
+                         "broker lost: the broker at %s restarted with the task unanswered",
+                         p->endpoint);
+                end_task(p, c, n);
+                ended++;
+            }
+            *pp = c->next;
+            recycle_cb(p, c);
+        }
+    }
+    return ended;
 }
 
 int swb_submit(swb_peer_t *p, const char *service, const void *body, size_t len,

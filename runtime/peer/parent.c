@@ -108,7 +108,7 @@ int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *given, swb_child_t *out, si
     char seen[256] = {0};
     size_t want = *n < sizeof seen ? *n : sizeof seen;
     while (ready < want) {
-        rc = peeri_read(p, &m, deadline);
+        rc = peeri_read_owed(p, h.id, &m, deadline); /* READY comes from the broker we asked */
         if (rc != SWB_OK)
             return rc;
         int mine = -1;
@@ -176,7 +176,8 @@ int swb_wait_exit(swb_peer_t *p, const char *child, int *code, int *sig, int tim
         return SWB_E_INVALID;
     swb_msg_t m = {0};
     int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
-    int rc = peeri_wait_for(p, is_exit_of, child, &m, deadline);
+    /* The EXIT is owed by the broker we have now: if it goes, nothing will send it. */
+    int rc = peeri_wait_owed(p, peeri_next_id(p), is_exit_of, child, &m, deadline);
     if (rc == SWB_OK) {
         if (code)
             *code = m.code;
@@ -228,7 +229,7 @@ int swb_reload(swb_peer_t *p, const char *group, int timeout_ms)
     if (rc != SWB_OK)
         return rc;
     swb_msg_t m = {0};
-    rc = peeri_wait_for(p, is_reloaded, NULL, &m, deadline);
+    rc = peeri_wait_owed(p, id, is_reloaded, NULL, &m, deadline);
     if (rc == SWB_OK)
         rc = m.code;
     swb_msg_close(&m);

@@ -128,10 +128,10 @@ static int send_hello(swb_peer_t *p, uint64_t id)
     }
     if (p->parent[0])
         swb_header_set_str(&h, SWB_F_PARENT, p->parent);
-    if (id) {
-        SWB_SET(&h, SWB_F_ID);
-        h.id = id;
-    }
+    /* Always an id: WELCOME echoes it, and when it comes from a restarted broker it tells what
+     * we sent before this HELLO (lost with the old one) from what came after (the new one's). */
+    SWB_SET(&h, SWB_F_ID);
+    h.id = id ? id : p->next_id++;
     p->hello_sent_ms = swbi_now_ms();
     return send_hdr(p, &h, NULL, 0);
 }
@@ -192,6 +192,24 @@ static void fill_msg(swb_msg_t *m, const swb_header_t *h, const swbi_body_t *bod
     }
 }
 
+/* A WELCOME from a broker with another boot id than the last one: the old broker is gone with
+ * whatever it was doing for us, and the new one knows nothing of it. Before anything else,
+ * every task sent before the HELLO it answers ends broker_lost, and so does every wait for a
+ * reply or event owed by the old one (lost_below); what was sent after that HELLO went to
+ * the new broker, which answers it. */
+static void broker_restarted(swb_peer_t *p, uint64_t boot, uint64_t hello_id)
+{
+    uint64_t below = hello_id ? hello_id : p->next_id;
+    if (below > p->lost_below)
+        p->lost_below = below;
+    size_t n = peeri_end_before(p, hello_id);
+    swb_log(n ? SWB_LOG_WARN : SWB_LOG_INFO,
+            "peer %s: broker at %s restarted (boot %016llx, was %016llx): %zu task%s end "
+            "broker_lost",
+            p->name, p->endpoint, (unsigned long long)boot, (unsigned long long)p->boot, n,
+            n == 1 ? "" : "s");
+}
+
 /* Read one message off the socket, waiting up to wait_ms (0: not at all). Returns 1 and fills
  * m for the application, 0 when the message was internal (heartbeat, welcome), -1 when
  * nothing came, -2 when the context is shutting down. A blocking receive with a timeout costs
@@ -229,6 +247,9 @@ static int read_one(swb_peer_t *p, swb_msg_t *m, int wait_ms)
     } else if (h.cmd == SWB_CMD_HEARTBEAT) {
         /* liveness only */
     } else if (h.cmd == SWB_CMD_WELCOME) {
+        if (SWB_HAS(&h, SWB_F_BOOT) && p->boot && h.boot != p->boot)
+            broker_restarted(p, h.boot, h.id);
+        p->boot = SWB_HAS(&h, SWB_F_BOOT) ? h.boot : 0; /* none: an older broker, no check */
         swbi_str_copy(p->name, sizeof p->name, h.name);
         p->hb_ivl_ms = h.hb_ivl_ms ? h.hb_ivl_ms : 1000;
         p->hb_liveness = h.hb_liveness ? h.hb_liveness : 3;
@@ -287,7 +308,10 @@ int swb_peer_tick(swb_peer_t *p)
         p->registered = 0;
         p->last_seen_ms = now; /* one report per lost period */
         p->lost++;
-        send_hello(p, 0);
+        /* Waits for replies to what was sent before this HELLO end too (peeri_read_owed). */
+        uint64_t hid = p->next_id++;
+        p->lost_below = hid;
+        send_hello(p, hid);
         rc = SWB_E_CLOSED;
     } else if (now - p->last_sent_ms >= (int64_t)p->hb_ivl_ms) {
         swb_header_t h;
@@ -301,11 +325,14 @@ int swb_peer_tick(swb_peer_t *p)
  * returns 1 with it in *m when the caller gets it. */
 static int next_ended(swb_peer_t *p, swb_msg_t *m)
 {
-    while (queue_pop(&p->ended_head, &p->ended_tail, m)) {
-        const task_cb_t *c = peeri_task_cb(p, m->id);
-        if (!c || !c->fn)
+    pending_t *n;
+    while ((n = p->ended_head) != NULL) {
+        swb_result_fn fn = n->fn;
+        void *arg = n->arg;
+        queue_pop(&p->ended_head, &p->ended_tail, m);
+        if (!fn)
             return 1;
-        c->fn(c->arg, m->id, m->code, m);
+        fn(arg, m->id, m->code, m);
         swb_msg_close(m);
     }
     return 0;
@@ -313,11 +340,19 @@ static int next_ended(swb_peer_t *p, swb_msg_t *m)
 
 int peeri_read(swb_peer_t *p, swb_msg_t *m, int64_t deadline)
 {
+    return peeri_read_owed(p, PEERI_NO_ASK, m, deadline);
+}
+
+int peeri_read_owed(swb_peer_t *p, uint64_t ask, swb_msg_t *m, int64_t deadline)
+{
     for (;;) {
         int64_t now = swbi_now_ms();
         swb_peer_tick(p);
         if (next_ended(p, m))
             return SWB_OK;
+        /* After the tasks' broker_lost RESULTs, so those are all handed out first. */
+        if (ask < p->lost_below)
+            return SWB_E_BROKER_LOST;
         /* Wake at least twice a heartbeat interval to send ours and check the broker's. */
         int64_t wait = (int64_t)p->hb_ivl_ms / 2 + 1;
         if (deadline >= 0 && deadline - now < wait)
@@ -582,6 +617,12 @@ int swb_peer_credit(swb_peer_t *p, uint32_t credit, uint32_t load)
 int peeri_wait_for(swb_peer_t *p, peeri_match_fn match, const void *arg, swb_msg_t *m,
                    int64_t deadline)
 {
+    return peeri_wait_owed(p, PEERI_NO_ASK, match, arg, m, deadline);
+}
+
+int peeri_wait_owed(swb_peer_t *p, uint64_t ask, peeri_match_fn match, const void *arg,
+                    swb_msg_t *m, int64_t deadline)
+{
     swb_msg_close(m);
     /* It may have come in already, while another call waited. */
     for (pending_t **pp = &p->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
@@ -596,7 +637,7 @@ int peeri_wait_for(swb_peer_t *p, peeri_match_fn match, const void *arg, swb_msg
         return SWB_OK;
     }
     for (;;) {
-        int rc = peeri_read(p, m, deadline);
+        int rc = peeri_read_owed(p, ask, m, deadline);
         if (rc != SWB_OK)
             return rc;
         if (match(m, arg))
@@ -615,7 +656,7 @@ int peeri_is_reply_to(const swb_msg_t *m, const void *id)
 int peeri_wait_reply(swb_peer_t *p, uint64_t id, swb_msg_t *m, int timeout_ms)
 {
     int64_t deadline = timeout_ms < 0 ? -1 : swbi_now_ms() + timeout_ms;
-    int rc = peeri_wait_for(p, peeri_is_reply_to, &id, m, deadline);
+    int rc = peeri_wait_owed(p, id, peeri_is_reply_to, &id, m, deadline);
     if (rc != SWB_OK)
         return rc;
     return m->type == SWB_MSG_ERROR ? m->code : SWB_OK;

@@ -22,8 +22,16 @@ typedef struct task_cb {
 
 typedef struct pending {
     swb_msg_t m;
+    /* A broker_lost RESULT made here goes to its task's callback, if it has one: kept with
+     * the message, since the task's entry may be gone by then (a restarted broker owes it
+     * nothing, so nothing is left to drop). */
+    swb_result_fn fn;
+    void *arg;
     struct pending *next;
 } pending_t;
+
+/* No request: a wait that ends only by its match or its deadline. */
+#define PEERI_NO_ASK UINT64_MAX
 
 struct swb_peer {
     void *ctx;
@@ -41,6 +49,10 @@ struct swb_peer {
     int rcvtimeo; /* ZMQ_RCVTIMEO now set on sock */
     int hello_error;
     uint64_t welcomes, lost;
+    uint64_t boot; /* the broker's boot id in the last WELCOME; 0: not known (none sent) */
+    /* Tasks and requests with a lower id went to a broker that is gone or was given up on
+     * (silent, or replaced by one with another boot id): nothing will answer them. */
+    uint64_t lost_below;
     int64_t last_seen_ms, last_sent_ms, hello_sent_ms;
     uint64_t next_id;
     pending_t *head, *tail;
@@ -61,8 +73,10 @@ int peer_new(swb_peer_t **out, const swb_peer_opts_t *opts);
 /* The broker went silent: answer every outstanding task `broker_lost` (queued for peeri_read,
  * so callbacks still run from inside recv and wait). */
 void peeri_end_outstanding(swb_peer_t *p, int64_t silent_ms);
-/* The entry of outstanding (or broker_lost) task `id`, or NULL. */
-task_cb_t *peeri_task_cb(swb_peer_t *p, uint64_t id);
+/* A WELCOME with another boot id answered HELLO `hello_id` (0: unknown): the broker that had
+ * the tasks sent before that HELLO is gone. Each not yet answered ends `broker_lost` as above,
+ * and their entries go (no answer to drop can come). Returns how many were ended. */
+size_t peeri_end_before(swb_peer_t *p, uint64_t hello_id);
 
 /* A RESULT for one of our tasks came in: count it, and run its callback if it has one
  * (returns 1 then: the message is consumed). */
@@ -82,6 +96,13 @@ size_t peeri_body_off(swb_msg_t *m);
 typedef int (*peeri_match_fn)(const swb_msg_t *m, const void *arg);
 int peeri_wait_for(swb_peer_t *p, peeri_match_fn match, const void *arg, swb_msg_t *m,
                    int64_t deadline);
+/* The same for what the broker owes for request `ask` (its id; or an id taken from
+ * peeri_next_id when the wait is for something the broker owes without a request): it ends
+ * SWB_E_BROKER_LOST once the broker that got the request is lost or replaced by another. */
+int peeri_wait_owed(swb_peer_t *p, uint64_t ask, peeri_match_fn match, const void *arg,
+                    swb_msg_t *m, int64_t deadline);
+/* peeri_read that ends SWB_E_BROKER_LOST in the same way (PEERI_NO_ASK: never). */
+int peeri_read_owed(swb_peer_t *p, uint64_t ask, swb_msg_t *m, int64_t deadline);
 /* A RESULT or ERROR answering request *(uint64_t *)id. */
 int peeri_is_reply_to(const swb_msg_t *m, const void *id);
 /* Wait for the RESULT or ERROR with this id; others are stashed. Returns the ERROR code or 0. */

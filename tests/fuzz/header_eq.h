@@ -88,6 +88,8 @@ static inline int swbt_field_eq(const swb_header_t *a, const swb_header_t *b, un
         return a->mem_limit_mb == b->mem_limit_mb;
     case SWB_F_CPU_LIMIT:
         return a->cpu_limit_s == b->cpu_limit_s;
+    case SWB_F_BOOT:
+        return a->boot == b->boot;
     default:
         return 1;
     }

@@ -83,11 +83,11 @@ static int hb_with_str(unsigned key, size_t len, char c)
 }
 
 static const unsigned name_keys[] = {SWB_F_NAME, SWB_F_TO, SWB_F_FROM, SWB_F_SERVICE, SWB_F_PARENT};
-static const unsigned uint_keys[] = {SWB_F_ID,       SWB_F_TO_KIND,   SWB_F_KIND,     SWB_F_PID,
-                                     SWB_F_CAPACITY, SWB_F_DEADLINE,  SWB_F_ATTEMPT,  SWB_F_HB_IVL,
-                                     SWB_F_HB_LIVE,  SWB_F_CREDIT,    SWB_F_LOAD,     SWB_F_COUNT,
-                                     SWB_F_MODE,     SWB_F_EVENT,     SWB_F_SIGNAL,   SWB_F_MAX_MSG,
-                                     SWB_F_RESTART,  SWB_F_MEM_LIMIT, SWB_F_CPU_LIMIT};
+static const unsigned uint_keys[] = {
+    SWB_F_ID,       SWB_F_TO_KIND, SWB_F_KIND,      SWB_F_PID,       SWB_F_CAPACITY,
+    SWB_F_DEADLINE, SWB_F_ATTEMPT, SWB_F_HB_IVL,    SWB_F_HB_LIVE,   SWB_F_CREDIT,
+    SWB_F_LOAD,     SWB_F_COUNT,   SWB_F_MODE,      SWB_F_EVENT,     SWB_F_SIGNAL,
+    SWB_F_MAX_MSG,  SWB_F_RESTART, SWB_F_MEM_LIMIT, SWB_F_CPU_LIMIT, SWB_F_BOOT};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_decode_empty_input_is_truncated(void **state)
@@ -492,8 +492,8 @@ static void test_decode_unknown_keys_of_every_type_are_skipped(void **state)
                                          "c7 00 05",
                                          "c4 00"};
     static const char *const keys[] = {
-        "1f", "7f", "cc 80", "cd ff ff", "ce ff ff ff ff", "cf ff ff ff ff ff ff ff ff"};
-    assert_int_equal(SWB_F_COUNT_, 0x1f); /* the first key above is the first unknown one */
+        "20", "7f", "cc 80", "cd ff ff", "ce ff ff ff ff", "cf ff ff ff ff ff ff ff ff"};
+    assert_int_equal(SWB_F_COUNT_, 0x20); /* the first key above is the first unknown one */
     for (size_t k = 0; k < N_OF(keys); k++) {
         for (size_t i = 0; i < N_OF(values); i++) {
             mb_t m = {.n = 0};
@@ -573,11 +573,37 @@ static void test_decode_uint_out_of_range_is_bad_value(void **state)
         unsigned k = uint_keys[i];
         assert_int_equal(hb_with(k, "ff"), SWB_E_BAD_VALUE);
         assert_int_equal(hb_with(k, "d3 80 00 00 00 00 00 00 00"), SWB_E_BAD_VALUE);
-        if (k != SWB_F_ID)
+        if (k != SWB_F_ID && k != SWB_F_BOOT)
             assert_int_equal(hb_with(k, "cf 00 00 00 01 00 00 00 00"), SWB_E_BAD_VALUE);
     }
     assert_int_equal(hb_with(SWB_F_PID, "ce ff ff ff ff"), SWB_OK);
     assert_int_equal(hb_with(SWB_F_ID, "cf ff ff ff ff ff ff ff ff"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_BOOT, "cf ff ff ff ff ff ff ff ff"), SWB_OK);
+}
+
+/* WELCOME's boot id: 64 bits, optional (a broker older than the field sends none). */
+static void test_decode_welcome_boot_is_optional_uint64(void **state)
+{
+    /* WELCOME {name: "c", hb_ivl: 1000, hb_live: 3, max_msg: 65536, boot: 2^64 - 2} */
+    mb_t m = {.n = 0};
+    mb_hex(&m, "87 00 01 01 02 03 a1 63 11 cd 03 e8 12 03 1a ce 00 01 00 00 1f cf ff ff ff ff ff "
+               "ff ff fe");
+    swb_header_t h;
+    assert_int_equal(swb_header_decode(m.b, m.n, &h), SWB_OK);
+    assert_true(SWB_HAS(&h, SWB_F_BOOT));
+    assert_true(h.boot == UINT64_MAX - 1);
+    assert_int_equal(h.max_msg, 65536);
+    /* the same without boot: still a WELCOME, the field absent */
+    m.n = 0;
+    mb_hex(&m, "86 00 01 01 02 03 a1 63 11 cd 03 e8 12 03 1a ce 00 01 00 00");
+    assert_int_equal(swb_header_decode(m.b, m.n, &h), SWB_OK);
+    assert_false(SWB_HAS(&h, SWB_F_BOOT));
+    assert_true(h.boot == 0);
+    /* a boot in any integer encoding, 0 included; negative or not an integer is refused */
+    assert_int_equal(hb_with(SWB_F_BOOT, "00"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_BOOT, "d0 05"), SWB_OK);
+    assert_int_equal(hb_with(SWB_F_BOOT, "ff"), SWB_E_BAD_VALUE);
+    assert_int_equal(hb_with(SWB_F_BOOT, "a1 31"), SWB_E_BAD_TYPE);
 }
 
 static void test_decode_int_field_range_is_int32(void **state)
@@ -810,6 +836,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_reserved_byte_in_unknown_key_is_malformed),
     cmocka_unit_test(test_decode_uint_field_accepts_every_integer_encoding),
     cmocka_unit_test(test_decode_uint_out_of_range_is_bad_value),
+    cmocka_unit_test(test_decode_welcome_boot_is_optional_uint64),
     cmocka_unit_test(test_decode_int_field_range_is_int32),
     cmocka_unit_test(test_decode_wrong_type_is_bad_type),
     cmocka_unit_test(test_decode_bad_names_are_rejected),

@@ -214,7 +214,7 @@ static void test_command_table_in_protocol_md_matches_the_codec(void **state)
             /* every field present but `f` (SEND to all, so `to` is optional) */
             swb_header_t h;
             swb_header_init(&h, (swb_cmd_t)cmd);
-            h.present = (1u << SWB_F_COUNT_) - 1;
+            h.present = (uint32_t)((1ull << SWB_F_COUNT_) - 1);
             h.to_kind = SWB_TO_ALL;
             h.present &= ~(1u << f);
             int required = swbi_header_check_required(&h) == SWB_E_MISSING_FIELD;
@@ -313,8 +313,8 @@ static void parse_claim(const char *s, const char *e, swb_header_t *h)
             char *end;
             long long v = strtoll(p, &end, 10);
             assert_true(end > p);
-            if (f == SWB_F_ID)
-                h->id = strtoull(p, &end, 10);
+            if (d->type == SWBI_FT_UINT && d->width == 8) /* id, boot: past INT64_MAX too */
+                swbi_field_uint_set(h, d, strtoull(p, &end, 10));
             else if (d->type == SWBI_FT_INT)
                 memcpy((char *)h + d->off, &(int32_t){(int32_t)v}, sizeof(int32_t));
             else

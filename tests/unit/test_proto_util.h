@@ -123,6 +123,9 @@ static inline void set_uint(swb_header_t *h, swb_field_t f, uint64_t v)
     case SWB_F_CPU_LIMIT:
         h->cpu_limit_s = (uint32_t)v;
         break;
+    case SWB_F_BOOT:
+        h->boot = v;
+        break;
     default:
         fail_msg("field %d is not an integer", (int)f);
     }
@@ -225,6 +228,7 @@ static inline swb_header_t example_full(swb_cmd_t cmd)
         break;
     case SWB_CMD_WELCOME:
         set_uint(&h, SWB_F_ID, 1);
+        set_uint(&h, SWB_F_BOOT, 0x2f6d0b3c9a41e857u);
         break;
     case SWB_CMD_SEND:
         set_uint(&h, SWB_F_ID, 12);
