@@ -41,6 +41,7 @@ typedef struct {
     const char *plugin;
     int threads;
     long shutdown_ms;
+    long max_memory_mb;
 } broker_args_t;
 
 static const cli_opt_t options[] = {
@@ -55,12 +56,16 @@ static const cli_opt_t options[] = {
      .help = "run the workers as threads of this process, not processes"},
     {'s', "shutdown-timeout", CLI_LONG_AT(broker_args_t, shutdown_ms, 0, 3600000), .arg = "MS",
      .what = "shutdown timeout", .help = "how long tasks may take to finish (default 10000)"},
+    {'m', "max-memory", CLI_LONG_AT(broker_args_t, max_memory_mb, 1, 1 << 22), .arg = "MB",
+     .what = "memory bound",
+     .help = "past MB of heap, new tasks get queue_full until it is back\n"
+             "under 7/8 of it (default: no bound)"},
 };
 
 static const cli_spec_t spec = {
     .name = "broker",
     .synopsis = "swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
-                "                  [--shutdown-timeout MS]",
+                "                  [--shutdown-timeout MS] [--max-memory MB]",
     .about = "Run a broker until SIGINT or SIGTERM, then shut down gracefully. A second\n"
              "signal stops at once: tasks still running are not answered by the broker, and\n"
              "their clients end them broker_lost once it is silent past its heartbeat\n"
@@ -234,7 +239,9 @@ int cmd_broker(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
     swb_broker_t *b = NULL;
-    swb_broker_opts_t bo = {.endpoints = n_eps ? eps : NULL, .n_endpoints = n_eps};
+    swb_broker_opts_t bo =
+        SWB_OPTS(swb_broker_opts_t, .endpoints = n_eps ? eps : NULL, .n_endpoints = n_eps,
+                 .max_memory_mb = (uint32_t)a.max_memory_mb);
     rc = swb_broker_new(&b, &bo);
     if (rc) {
         fprintf(stderr, "swb broker: %s\n", swb_strerror(rc));

@@ -115,6 +115,7 @@ int broker_new(swb_broker_t **out, const swb_broker_opts_t *opts,
         b->max_msg = SWB_MAX_HEADER + SWBI_INLINE_MAX;
     b->max_peers = o.max_peers ? o.max_peers : 4096;
     b->peer_hwm = o.peer_hwm ? o.peer_hwm : 10000;
+    b->mem.max_mb = o.max_memory_mb;
     b->started_ms = b->now.ms = swbi_now_ms();
     snprintf(b->plugin_dir, sizeof b->plugin_dir, "%s", swbi_plugin_dir(o.plugin_dir));
     if (swbi_worker_exe(o.worker_exe, b->worker_exe, sizeof b->worker_exe) != SWB_OK)
@@ -419,6 +420,7 @@ int swb_broker_run(swb_broker_t *b)
             dispatch_tick(b->disp);
             broker_reload_tick(b);
             broker_fd_guard(b);
+            broker_mem_guard(b);
             next_tick = b->now.ms + tick_ms;
         }
         if (b->lost_pending) /* found by dispatch or its hooks during this pass */

@@ -80,6 +80,12 @@ struct swb_broker {
         int64_t checked_ms; /* when last counted */
         uint64_t pauses;
     } fds; /* broker_fds.c */
+    struct {
+        uint32_t max_mb; /* 0: no bound */
+        uint64_t heap;   /* bytes in use at the last check */
+        int over;        /* new tasks refused */
+        uint64_t pauses;
+    } mem; /* broker_mem.c */
 };
 
 /* Handle one message: rid, decoded header, body (NULL when none; borrowed: the caller closes
@@ -100,6 +106,10 @@ void broker_keep_alive(swb_broker_t *b);
 /* Stop accepting connections near the descriptor limit, and accept again when some are
  * freed (broker_fds.c); called each tick. */
 void broker_fd_guard(swb_broker_t *b);
+/* Refuse new tasks while the heap is past max_memory_mb (broker_mem.c); called each tick. */
+void broker_mem_guard(swb_broker_t *b);
+/* Heap bytes the process's allocator has handed out and not had back. */
+uint64_t broker_heap_bytes(void);
 /* Send a message to a registered peer (errors counted on the peer). */
 void broker_send_to(swb_broker_t *b, reg_peer_t *p, const swb_header_t *h, const swbi_body_t *body);
 /* RESULT (code 0) with a body to a peer. */

@@ -14,7 +14,7 @@
  * could not tell the layouts apart: every public options struct ends without padding. */
 #define NO_TAIL_PADDING(type, last)                                                                \
     _Static_assert(sizeof(type) == SWBI_OPTS_END(type, last), #type " ends in padding")
-NO_TAIL_PADDING(swb_broker_opts_t, reserved0);
+NO_TAIL_PADDING(swb_broker_opts_t, reserved1);
 NO_TAIL_PADDING(swb_peer_opts_t, reserved0);
 NO_TAIL_PADDING(swb_task_opts_t, arg);
 NO_TAIL_PADDING(swb_pool_opts_t, max_queue);

@@ -54,7 +54,8 @@ struct dispatch {
     task_table_t tasks;
     deadlines_t dl;
     uint64_t next_id, next_seq;
-    int closed;      /* dispatch_close: new tasks are refused */
+    int closed;     /* dispatch_close: new tasks are refused */
+    char full[128]; /* dispatch_refuse_new: why new tasks are refused for now ("" = they are not) */
     uint64_t n_held; /* answers waiting in clients' held lists, all clients */
     dispatch_stats_t st;
 };
@@ -426,6 +427,11 @@ void dispatch_close(dispatch_t *d)
     d->closed = 1;
 }
 
+void dispatch_refuse_new(dispatch_t *d, const char *why)
+{
+    snprintf(d->full, sizeof d->full, "%s", why ? why : "");
+}
+
 void dispatch_task(dispatch_t *d, reg_peer_t *client, const swb_header_t *h,
                    const swbi_body_t *body)
 {
@@ -441,6 +447,11 @@ void dispatch_task(dispatch_t *d, reg_peer_t *client, const swb_header_t *h,
     }
     if (d->closed) {
         reject(d, client, h->id, SWB_E_SHUTTING_DOWN, NULL);
+        return;
+    }
+    if (d->full[0]) {
+        s->rejected++;
+        reject(d, client, h->id, SWB_E_QUEUE_FULL, d->full);
         return;
     }
     if (d->tasks.count >= d->o.max_tasks) {

@@ -51,6 +51,9 @@ int dispatch_new(dispatch_t **out, const dispatch_ops_t *ops, void *ops_ctx, reg
                  const dispatch_clock_t *clock, const dispatch_opts_t *o);
 void dispatch_destroy(dispatch_t **self_p);
 
+/* Refuse new tasks with `queue_full` and this text until called again with NULL (the owner's
+ * own limits, e.g. its memory bound); tasks already known run on. */
+void dispatch_refuse_new(dispatch_t *d, const char *why);
 void dispatch_task(dispatch_t *d, reg_peer_t *client, const swb_header_t *h,
                    const swbi_body_t *body);
 void dispatch_result(dispatch_t *d, reg_peer_t *worker, const swb_header_t *h,

@@ -137,6 +137,10 @@ typedef struct {
     uint32_t restart_period_ms;      /* default 10000 */
     uint32_t max_children;           /* default 1024 */
     uint32_t reserved0;              /* zero; the end of the first layout */
+    uint32_t max_memory_mb;          /* heap the broker's process may use before new tasks get
+                                        queue_full (until it is back under 7/8 of it); 0 =
+                                        no bound */
+    uint32_t reserved1;              /* zero */
 } swb_broker_opts_t;
 
 /* Create a broker and bind its endpoints (taking a lock file for each ipc path, so a second
