@@ -17,13 +17,17 @@
 #include "broker_int.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
 #define SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#include <sanitizer/allocator_interface.h>
 #define SANITIZED 1
 #endif
+#endif
+
+#ifdef SANITIZED
+/* The sanitizer runtimes' allocator statistics (sanitizer/allocator_interface.h, which gcc
+ * does not install). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 uint64_t broker_heap_bytes(void)
