@@ -116,6 +116,7 @@ int broker_new(swb_broker_t **out, const swb_broker_opts_t *opts,
     b->max_peers = o.max_peers ? o.max_peers : 4096;
     b->peer_hwm = o.peer_hwm ? o.peer_hwm : 10000;
     b->mem.max_mb = o.max_memory_mb;
+    broker_accept_init();
     b->started_ms = b->now.ms = swbi_now_ms();
     snprintf(b->plugin_dir, sizeof b->plugin_dir, "%s", swbi_plugin_dir(o.plugin_dir));
     if (swbi_worker_exe(o.worker_exe, b->worker_exe, sizeof b->worker_exe) != SWB_OK)
@@ -339,17 +340,32 @@ static int check_fds(swb_broker_t *b, const zmq_pollitem_t *items, int n)
 
 /* The loop was held up (a slow SPAWN, the host swapping, a debugger): what peers sent
  * meanwhile is queued, heartbeats included. Read it before anyone is judged silent, or a
- * stall of the broker's own would be blamed on healthy workers. Bounded, so a flood cannot
- * keep liveness from being judged at all. */
-static void catch_up(swb_broker_t *b, int64_t late_ms)
+ * stall of the broker's own would be blamed on healthy workers. Bounded in count and time
+ * (heartbeats keep going out meanwhile); returns whether everything queued was read, and only
+ * then is liveness judged in this tick. */
+static int catch_up(swb_broker_t *b, int64_t late_ms)
 {
     size_t n = 0;
-    while (n < CATCH_UP_MAX && recv_one(b, 0))
-        n++;
+    int64_t until = swbi_now_ms() + (int64_t)b->hb_ivl_ms;
+    int drained = 0;
+    while (n < CATCH_UP_MAX) {
+        if (!recv_one(b, 0)) {
+            drained = 1;
+            break;
+        }
+        if (++n % 256 == 0) {
+            broker_keep_alive(b);
+            if (swbi_now_ms() >= until)
+                break;
+        }
+    }
+    b->now.ms = swbi_now_ms();
+    b->now.us = swbi_now_us();
     b->n.stalls++;
     swb_log(late_ms > (int64_t)b->hb_ivl_ms ? SWB_LOG_WARN : SWB_LOG_DEBUG,
             "broker loop held up %lld ms: read %zu queued messages before judging liveness",
             (long long)late_ms, n);
+    return drained;
 }
 
 int swb_broker_run(swb_broker_t *b)
@@ -413,10 +429,11 @@ int swb_broker_run(swb_broker_t *b)
             supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
         broker_shutdown_step(b);
         if (b->now.ms >= next_tick) {
+            int judge = 1;
             if (b->now.ms - next_tick > tick_ms)
-                catch_up(b, b->now.ms - next_tick + tick_ms);
+                judge = catch_up(b, b->now.ms - next_tick + tick_ms);
             supervisor_tick(b->sup, b->now.ms, broker_sup_event, b);
-            broker_heartbeat(b);
+            broker_heartbeat(b, judge);
             dispatch_tick(b->disp);
             broker_reload_tick(b);
             broker_fd_guard(b);

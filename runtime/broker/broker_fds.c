@@ -1,22 +1,21 @@
 /*
- * broker_fds.c - the file-descriptor guard: stop accepting connections before the process
- * runs out of descriptors, and accept again once some are freed.
+ * broker_fds.c - the file-descriptor guard: refuse new connections before the process runs
+ * out of descriptors, and take them again once some are freed.
  *
- * libzmq 4.3 aborts the whole process when accept(2) fails with EMFILE (an assertion in
- * ipc_listener.cpp), and every connection, worker thread and child's pidfd costs descriptors.
- * So the broker counts the descriptors its process has open (whoever opened them: the
- * embedding program's count too) against RLIMIT_NOFILE, and when fewer than a reserve are
- * left it unbinds its ipc and tcp endpoints: new connections are refused by the kernel
- * (peers keep retrying, as ZeroMQ does), connected peers are served as before, and the
- * reserve leaves room for the children and sockets the broker itself still opens. Past twice
- * the reserve it binds them again. Counted every tick (once a second while far below a large
- * limit), so a burst of more than the reserve within one tick can still reach the limit.
+ * Every connection, worker thread and child's pidfd costs descriptors, and at the limit
+ * libzmq 4.3 used to abort the process. So the broker counts the descriptors its process has
+ * open (whoever opened them: the embedding program's count too) against RLIMIT_NOFILE each
+ * tick, and when fewer than a reserve are left (an eighth of the limit, at least 64) new
+ * connections are refused: accepted and closed at once by the accept4 in zmq_accept.c, so the
+ * peer's ZeroMQ retries later. Peers already connected are served as before, and the reserve
+ * leaves room for the children and sockets the broker itself still opens. Past twice the
+ * reserve, connections are taken again. Logged, and in STATS (accepting, accept_pauses,
+ * connections_refused).
  *
  * Layer: broker; uses: common; called by: broker.c (each tick), broker_stats.c.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <string.h>
 #include <sys/resource.h>
 
 #include "broker_int.h"
@@ -38,22 +37,10 @@ static int count_open_fds(void)
     return n - 1; /* the directory's own descriptor */
 }
 
-static int listens(const char *ep)
-{
-    return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "tcp://", 6) == 0;
-}
-
 static void set_accepting(swb_broker_t *b, int on)
 {
-    for (size_t i = 0; i < b->n_endpoints; i++) {
-        const char *ep = b->endpoints[i];
-        if (!listens(ep))
-            continue;
-        int rc = on ? zmq_bind(b->router, ep) : zmq_unbind(b->router, ep);
-        if (rc != 0)
-            swb_log(SWB_LOG_WARN, "%s %s: %s", on ? "bind" : "unbind", ep, zmq_strerror(errno));
-    }
     b->fds.paused = !on;
+    broker_accept_refuse(!on);
 }
 
 void broker_fd_guard(swb_broker_t *b)
@@ -71,12 +58,12 @@ void broker_fd_guard(swb_broker_t *b)
     b->fds.limit = limit;
     b->fds.open = count_open_fds();
     if (b->fds.open < 0)
-        return;
+        b->fds.open = limit; /* not even a descriptor to look with: at the limit */
     int left = limit - b->fds.open;
     if (!b->fds.paused && left < reserve) {
         b->fds.pauses++;
         swb_log(SWB_LOG_WARN,
-                "%d of %d file descriptors in use: not accepting connections until %d are free",
+                "%d of %d file descriptors in use: refusing new connections until %d are free",
                 b->fds.open, limit, 2 * reserve);
         set_accepting(b, 0);
     } else if (b->fds.paused && left >= 2 * reserve) {

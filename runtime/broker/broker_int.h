@@ -76,7 +76,7 @@ struct swb_broker {
     broker_counters_t n;
     struct {
         int open, limit;    /* descriptors at the last count, and RLIMIT_NOFILE */
-        int paused;         /* ipc and tcp endpoints unbound: near the limit */
+        int paused;         /* new connections refused: near the limit */
         int64_t checked_ms; /* when last counted */
         uint64_t pauses;
     } fds; /* broker_fds.c */
@@ -98,7 +98,8 @@ void broker_error(swb_broker_t *b, const swbi_rid_t *rid, int code, const char *
 /* Remove a peer, telling its parent with an EVENT when `event` is non-zero. */
 void broker_drop_peer(swb_broker_t *b, reg_peer_t *p, int event);
 /* Heartbeats out, dead peers out. */
-void broker_heartbeat(swb_broker_t *b);
+/* Heartbeats out; with `judge`, workers silent past the liveness are dropped first. */
+void broker_heartbeat(swb_broker_t *b, int judge);
 /* Heartbeats to peers not sent to for a while, during a long piece of work inside one loop
  * pass (a batch of spawns), so no peer takes the broker for lost meanwhile. Judges no one:
  * what they sent is still queued. */
@@ -106,6 +107,12 @@ void broker_keep_alive(swb_broker_t *b);
 /* Stop accepting connections near the descriptor limit, and accept again when some are
  * freed (broker_fds.c); called each tick. */
 void broker_fd_guard(swb_broker_t *b);
+/* The accept4 in front of libc's for ZeroMQ's I/O threads (zmq_accept.c): init keeps a
+ * descriptor in reserve for the moment the limit is reached; while refusing, new connections
+ * are closed at once. Process-wide, as the descriptor limit is. */
+void broker_accept_init(void);
+void broker_accept_refuse(int on);
+uint64_t broker_accept_refused(void);
 /* Refuse new tasks while the heap is past max_memory_mb (broker_mem.c); called each tick. */
 void broker_mem_guard(swb_broker_t *b);
 /* Heap bytes the process's allocator has handed out and not had back. */

@@ -426,11 +426,21 @@ void broker_keep_alive(swb_broker_t *b)
     if (now - b->now.ms < (int64_t)b->hb_ivl_ms / 2)
         return;
     b->now.ms = now;
+    b->now.us = swbi_now_us();
+    /* A peer whose connection is gone is dropped after this pass (broker_drop_lost), not
+     * under the caller, which may hold it (the parent of a batch of spawns). */
+    int in_hook = b->in_hook;
+    b->in_hook = 1;
     send_heartbeats(b);
+    b->in_hook = in_hook;
 }
 
-void broker_heartbeat(swb_broker_t *b)
+void broker_heartbeat(swb_broker_t *b, int judge)
 {
+    if (!judge) {
+        send_heartbeats(b);
+        return;
+    }
     int64_t dead_after = (int64_t)b->hb_ivl_ms * b->hb_liveness;
     for (uint32_t i = 0; i < registry_capacity(b->reg); i++) {
         reg_peer_t *p = registry_at(b->reg, i);

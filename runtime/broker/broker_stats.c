@@ -98,7 +98,7 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 
-    msgpack_pack_map(&pk, 28);
+    msgpack_pack_map(&pk, 29);
     pack_kv_u64(&pk, "uptime_ms", (uint64_t)(b->now.ms - b->started_ms));
     pack_kv_u64(&pk, "peer_count", registry_count(b->reg));
     pack_kv_u64(&pk, "children", (uint64_t)supervisor_count(b->sup));
@@ -121,6 +121,7 @@ int broker_stats_encode(swb_broker_t *b, char **out, size_t *len)
     pack_kv_u64(&pk, "fd_limit", (uint64_t)b->fds.limit);
     pack_kv_u64(&pk, "accepting", !b->fds.paused);
     pack_kv_u64(&pk, "accept_pauses", b->fds.pauses);
+    pack_kv_u64(&pk, "connections_refused", broker_accept_refused());
     pack_kv_u64(&pk, "heap_mb", broker_heap_bytes() >> 20);
     pack_kv_u64(&pk, "max_memory_mb", b->mem.max_mb);
     pack_kv_u64(&pk, "memory_pauses", b->mem.pauses);

@@ -2,9 +2,10 @@
  * Reliability: running out of file descriptors does not abort the broker.
  *
  * Promise: a `swb broker` limited to 256 descriptors, sent 400 idle connections in bursts,
- * stays up: near the limit it stops accepting (logged, counted in STATS) instead of letting
- * libzmq abort the process; once the connections are gone it accepts again and serves a new
- * client; SIGTERM then ends it cleanly (exit 0) and its socket file is removed.
+ * stays up: near the limit it refuses new connections (logged, counted in STATS) instead of
+ * letting libzmq abort the process, while a client connected before goes on being served;
+ * once the connections are gone it accepts again and serves a new client; SIGTERM then ends
+ * it cleanly (exit 0) and its socket file is removed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +30,10 @@
 typedef struct {
     harness_t h;
     pid_t broker;
-    int err_fd; /* read end of the broker's stderr */
+    char err_path[200]; /* the broker's stderr, a file in the test's directory */
     void *ctx;
     void *socks[CONNS];
+    swb_peer_t *early; /* connected before the flood */
 } fdt_t;
 
 static int setup(void **state)
@@ -41,7 +43,6 @@ static int setup(void **state)
         free(t);
         return -1;
     }
-    t->err_fd = -1;
     /* This process holds the other end of every connection: it needs the room. */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
@@ -68,13 +69,13 @@ static void close_conns(fdt_t *t)
 static int teardown(void **state)
 {
     fdt_t *t = *state;
+    swb_peer_destroy(&t->early);
     close_conns(t);
     if (t->broker > 0) {
         kill(t->broker, SIGKILL);
         waitpid(t->broker, NULL, 0);
     }
-    if (t->err_fd >= 0)
-        close(t->err_fd);
+    unlink(t->err_path);
     harness_rmdir(&t->h);
     free(t);
     return 0;
@@ -82,8 +83,9 @@ static int teardown(void **state)
 
 static pid_t start_broker(fdt_t *t)
 {
-    int pe[2];
-    assert_int_equal(pipe2(pe, O_CLOEXEC), 0);
+    snprintf(t->err_path, sizeof t->err_path, "%s/broker.err", t->h.dir);
+    int err = open(t->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(err >= 0);
     pid_t me = getpid();
     fflush(NULL);
     pid_t pid = fork();
@@ -93,45 +95,60 @@ static pid_t start_broker(fdt_t *t)
             _exit(127);
         struct rlimit rl = {BROKER_FDS, BROKER_FDS};
         setrlimit(RLIMIT_NOFILE, &rl);
-        dup2(pe[1], 2);
+        dup2(err, 2);
         execl(SWB_BIN_DIR "/swb", "swb", "broker", "-e", t->h.endpoint, (char *)NULL);
         _exit(127);
     }
-    close(pe[1]);
-    t->err_fd = pe[0];
+    close(err);
     return pid;
+}
+
+static int64_t stat_through(swb_peer_t *p, const char *key)
+{
+    void *body = NULL;
+    size_t len = 0;
+    int64_t v = -1;
+    if (swb_peer_stats(p, &body, &len, 2000) == SWB_OK)
+        unpack_map_int(body, len, key, &v);
+    free(body);
+    return v;
+}
+
+static swb_peer_t *connect_peer(fdt_t *t)
+{
+    swb_peer_t *p = NULL;
+    swb_peer_opts_t o =
+        SWB_OPTS(swb_peer_opts_t, .endpoint = t->h.endpoint, .connect_timeout_ms = 1000);
+    return swb_peer_new(&p, &o) == SWB_OK ? p : NULL;
 }
 
 /* A fresh client's view through STATS; -1 when no broker answers. */
 static int64_t stat_of(fdt_t *t, const char *key)
 {
-    swb_peer_t *p = NULL;
-    swb_peer_opts_t o =
-        SWB_OPTS(swb_peer_opts_t, .endpoint = t->h.endpoint, .connect_timeout_ms = 1000);
-    int64_t v = -1;
-    if (swb_peer_new(&p, &o) == SWB_OK) {
-        void *body = NULL;
-        size_t len = 0;
-        if (swb_peer_stats(p, &body, &len, 2000) == SWB_OK)
-            unpack_map_int(body, len, key, &v);
-        free(body);
-    }
+    swb_peer_t *p = connect_peer(t);
+    int64_t v = p ? stat_through(p, key) : -1;
     swb_peer_destroy(&p);
     return v;
 }
 
 static int broker_alive(fdt_t *t)
 {
-    return waitpid(t->broker, NULL, WNOHANG) == 0;
+    if (waitpid(t->broker, NULL, WNOHANG) == 0)
+        return 1;
+    t->broker = 0; /* reaped (or never ours): nothing for the teardown to kill */
+    return 0;
 }
 
-static void read_all(int fd, char *buf, size_t cap)
+static void read_all(const char *path, char *buf, size_t cap)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
     size_t n = 0;
     ssize_t r;
     while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
         n += (size_t)r;
     buf[n] = '\0';
+    close(fd);
 }
 
 static void test_descriptor_exhaustion_pauses_accepting_never_aborts(void **state)
@@ -143,6 +160,8 @@ static void test_descriptor_exhaustion_pauses_accepting_never_aborts(void **stat
     for (int i = 0; i < 50 && limit < 0; i++) /* until it serves */
         limit = stat_of(t, "fd_limit");
     assert_int_equal(limit, BROKER_FDS);
+    t->early = connect_peer(t);
+    assert_non_null(t->early);
 
     t->ctx = zmq_ctx_new();
     assert_non_null(t->ctx);
@@ -158,6 +177,9 @@ static void test_descriptor_exhaustion_pauses_accepting_never_aborts(void **stat
     }
     usleep(1000 * 1000); /* every connection retried at least once while refused */
     assert_true(broker_alive(t));
+    /* Refusing new connections, and serving the one made before. */
+    assert_int_equal(stat_through(t->early, "accepting"), 0);
+    assert_true(stat_through(t->early, "connections_refused") > 0);
 
     close_conns(t);
     int64_t accepting = -1;
@@ -175,11 +197,11 @@ static void test_descriptor_exhaustion_pauses_accepting_never_aborts(void **stat
     assert_int_equal(waitpid(t->broker, &status, 0), t->broker);
     t->broker = 0;
     static char err[64 * 1024];
-    read_all(t->err_fd, err, sizeof err);
+    read_all(t->err_path, err, sizeof err);
     fprintf(stderr, "--- broker stderr:\n%s", err);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_has(err, "not accepting connections");
+    assert_has(err, "refusing new connections");
     struct stat st;
     assert_int_equal(stat(t->h.endpoint + strlen("ipc://"), &st), -1);
 }
