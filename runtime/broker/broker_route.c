@@ -395,8 +395,8 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
     case SWB_CMD_CREDIT:
         /* credit is the worker's capacity from now on (0 pauses it); the broker counts
          * tasks in flight itself, so there is no race over free slots. */
-        from->capacity = h->credit;
-        dispatch_worker_load(b->disp, from, SWB_HAS(h, SWB_F_LOAD) ? h->load : from->load);
+        dispatch_worker_credit(b->disp, from, h->credit,
+                               SWB_HAS(h, SWB_F_LOAD) ? h->load : from->load);
         break;
     case SWB_CMD_BYE:
         on_bye(b, from);

@@ -588,6 +588,21 @@ void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load)
             pump(d, w->svc[i]);
 }
 
+void dispatch_worker_credit(dispatch_t *d, reg_peer_t *w, uint32_t credit, uint32_t load)
+{
+    int member = 0;
+    for (int i = 0; i < (int)w->n_services; i++)
+        member |= w->svc[i] != NULL;
+    w->capacity = credit;
+    if (!member && credit && w->n_services) {
+        /* It said HELLO with capacity 0 (a member for messages only): it takes tasks now. */
+        w->load = load > 1000 ? 1000 : load;
+        dispatch_worker_join(d, w);
+        return;
+    }
+    dispatch_worker_load(d, w, load);
+}
+
 void dispatch_worker_heard(dispatch_t *d, reg_peer_t *w)
 {
     w->blocked = 0;

@@ -63,6 +63,9 @@ void dispatch_cancel(dispatch_t *d, reg_peer_t *client, const swb_header_t *h);
 void dispatch_close(dispatch_t *d);
 /* A worker said HELLO (joins its services) or reported a new load. */
 int dispatch_worker_join(dispatch_t *d, reg_peer_t *w);
+/* CREDIT: `credit` is its capacity from now on (0 pauses it) and `load` its load; a worker
+ * that said HELLO with capacity 0 joins its services with its first credit. */
+void dispatch_worker_credit(dispatch_t *d, reg_peer_t *w, uint32_t credit, uint32_t load);
 void dispatch_worker_load(dispatch_t *d, reg_peer_t *w, uint32_t load);
 /* A peer sent something: answers waiting for its pipe to take them are sent now. */
 void dispatch_peer_heard(dispatch_t *d, reg_peer_t *p);

@@ -364,6 +364,31 @@ static void test_join_creates_the_workers_services_and_hands_it_queued_tasks(voi
     assert_string_equal(s->service, SVC);
 }
 
+/* HELLO with capacity 0 is a member for messages only; CREDIT replaces that capacity, so its
+ * first credit makes it take tasks, queued ones included. */
+static void test_credit_lets_a_worker_that_said_capacity_0_take_tasks(void **state)
+{
+    fx_t *f = *state;
+    dispatch_opts_t o = opts_default();
+    fx_open(f, &o);
+    reg_peer_t *c = client(f, "app");
+    reg_peer_t *a = worker(f, "a", 0);
+    assert_null(service(f, SVC)); /* not a worker of it yet */
+    reg_peer_t *b = worker(f, "b", 0);
+    dispatch_worker_credit(f->d, b, 1, 0);
+    assert_int_equal(service(f, SVC)->n_workers, 1);
+    submit(f, c, 1, "one");
+    submit(f, c, 2, "two"); /* b is busy: it waits */
+    assert_int_equal(f->n_sent, 1);
+    task_msg(f, 0, b, "one", 1);
+    dispatch_worker_credit(f->d, a, 2, 0);
+    assert_int_equal(service(f, SVC)->n_workers, 2);
+    assert_int_equal(f->n_sent, 2);
+    task_msg(f, 1, a, "two", 1);
+    dispatch_worker_credit(f->d, a, 0, 0); /* paused: stays a worker of it */
+    assert_int_equal(service(f, SVC)->n_workers, 2);
+}
+
 static void test_leave_takes_a_worker_out_of_its_services_but_keeps_its_tasks(void **state)
 {
     fx_t *f = *state;
@@ -1247,6 +1272,7 @@ static void test_credit_that_adds_room_starts_queued_tasks_at_once(void **state)
 static const struct CMUnitTest tests[] = {
     SWB_CASE(test_new_refuses_a_table_with_a_hook_missing),
     SWB_CASE(test_join_creates_the_workers_services_and_hands_it_queued_tasks),
+    SWB_CASE(test_credit_lets_a_worker_that_said_capacity_0_take_tasks),
     SWB_CASE(test_leave_takes_a_worker_out_of_its_services_but_keeps_its_tasks),
     SWB_CASE(test_task_goes_to_the_least_loaded_worker),
     SWB_CASE(test_tie_goes_to_the_worker_that_joined_first),
