@@ -53,8 +53,8 @@ void broker_mem_guard(swb_broker_t *b)
         char why[128];
         snprintf(why, sizeof why, "broker memory bound reached (%llu MiB in use, bound %u MiB)",
                  (unsigned long long)(b->mem.heap >> 20), b->mem.max_mb);
-        swb_log(SWB_LOG_WARN, "%s: new tasks get queue_full until it is back under %u MiB", why,
-                b->mem.max_mb / 8 * 7);
+        swb_log(SWB_LOG_WARN, "%s: new tasks get queue_full until it is back under %llu KiB", why,
+                (unsigned long long)(limit / 8 * 7 >> 10));
         dispatch_refuse_new(b->disp, why);
     } else if (b->mem.over && b->mem.heap < limit / 8 * 7) {
         b->mem.over = 0;

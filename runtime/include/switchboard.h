@@ -109,7 +109,9 @@ typedef struct {
     uint32_t peer_hwm;               /* messages queued to one peer before it counts as slow;
                                         default 10000 */
     const char *worker_exe;          /* swb-worker path; default SWB_WORKER_EXE, else beside the
-                                        running program, else the build's */
+                                        running program, else the build's. Another program
+                                        must exec swb-worker in the same process: the worker
+                                        ties its life to the broker's (SWB_PPID) */
     const char *plugin_dir;          /* where plugin names resolve; default SWB_PLUGIN_DIR, else
                                         the build's plugin folder */
     uint32_t max_queue;              /* tasks waiting per service; default 10000 */
@@ -137,9 +139,11 @@ typedef struct {
     uint32_t restart_period_ms;      /* default 10000 */
     uint32_t max_children;           /* default 1024 */
     uint32_t reserved0;              /* zero; the end of the first layout */
-    uint32_t max_memory_mb;          /* heap the broker's process may use before new tasks get
-                                        queue_full (until it is back under 7/8 of it); 0 =
-                                        no bound */
+    uint32_t max_memory_mb;          /* heap the broker's process may use (the embedding
+                                        program's included) before new tasks get queue_full,
+                                        until it is back under 7/8 of it; 0 = no bound. Past
+                                        the first layout: read only when `size` covers it, so
+                                        set it with SWB_OPTS */
     uint32_t reserved1;              /* zero */
 } swb_broker_opts_t;
 

@@ -97,21 +97,33 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    pid_t pid;
-    int e = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
+    /* Each step checked: a worker started without closefrom would hold the embedding
+     * program's descriptors (its lock files among them). */
+    int e = posix_spawnattr_init(&attr);
+    if (e == 0 && (e = posix_spawn_file_actions_init(&fa)) != 0)
+        posix_spawnattr_destroy(&attr);
+    if (e != 0) {
+        free(envp);
+        free(pr);
+        return SWB_E_NOMEM;
+    }
+    if (!(e = posix_spawnattr_setsigmask(&attr, &none)) &&
+        !(e = posix_spawnattr_setsigdefault(&attr, &all)) &&
+        !(e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+        e = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    pid_t pid = 0;
+    const char *what = "preparing";
+    if (e == 0) {
+        what = "starting";
+        e = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
+    }
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     free(envp);
     if (e != 0) {
-        swb_log(SWB_LOG_WARN, "spawn %s: exec %s: %s", how->name, exe, strerror(e));
+        swb_log(SWB_LOG_WARN, "spawn %s: %s %s: %s", how->name, what, exe, strerror(e));
         free(pr);
-        return SWB_E_SPAWN;
+        return e == ENOMEM ? SWB_E_NOMEM : SWB_E_SPAWN;
     }
     /* Not reaped yet, so the pid is still this child's. */
     pr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
