@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "host_int.h"
+#include "swb_msgpack.h"
 
 work_t *work_alloc(host_t *h)
 {
@@ -166,6 +167,19 @@ static int result(swb_ctx_t *c, int code, const char *text, const void *body, si
     if (text && *text)
         swb_header_set_str(&h, SWB_F_TEXT, text);
     c->replied = 1;
+    if (code == SWB_OK) {
+        int bad = swb_msgpack_check(body, len, 0, 0);
+        if (bad != SWB_OK) {
+            /* Garbage would reach the client as a success it cannot read: say what it is. */
+            char t[SWB_MAX_TEXT];
+            snprintf(t, sizeof t, "the plugin's reply of %zu bytes is not one msgpack value (%s)",
+                     len, swb_errname(bad));
+            h.code = SWB_E_BAD_REPLY;
+            swb_header_set_str(&h, SWB_F_TEXT, t);
+            int rc = ctx_out(c, &h, NULL, 0);
+            return rc == SWB_OK ? SWB_E_BAD_REPLY : rc;
+        }
+    }
     uint32_t max;
     if (over_limit(c, len, &max)) {
         /* The task still gets its one answer: too_large, which says why. */
