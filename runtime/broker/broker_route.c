@@ -402,7 +402,19 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
         on_bye(b, from);
         break;
     case SWB_CMD_ERROR:
-        break; /* a peer's complaint about something we sent; nothing to answer */
+        /* A receiver that takes no messages tells the sender, through us, under its own
+         * name; any other ERROR from a peer is a complaint about something we sent. */
+        if (h->code == SWB_E_NO_HANDLER && SWB_HAS(h, SWB_F_NAME)) {
+            reg_peer_t *to = registry_by_name(b->reg, h->name.ptr, h->name.len);
+            if (to) {
+                swbi_rid_t r = {to->rid, to->rid_len};
+                char text[SWB_MAX_TEXT + 1];
+                swbi_str_copy(text, sizeof text, h->text);
+                broker_error(b, &r, SWB_E_NO_HANDLER, text, SWB_HAS(h, SWB_F_ID) ? h->id : 0,
+                             from->name);
+            }
+        }
+        break;
     default:
         broker_error(b, rid, SWB_E_UNKNOWN_CMD, "command not accepted by the broker", h->id, NULL);
         break;

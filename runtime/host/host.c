@@ -67,6 +67,30 @@ static work_t *work_from(host_t *h, swb_msg_t *m, work_kind_t kind)
     return w;
 }
 
+/* The plugin has no on_message: the sender is told (ERROR no_handler, through the broker),
+ * rather than the message vanishing. Not for a send to all, which asks for no answer. */
+static void refuse_message(host_t *h, const swb_msg_t *m)
+{
+    swb_log(SWB_LOG_DEBUG, "worker %s: message from %s dropped: the plugin takes none",
+            swb_peer_name(h->peer), m->from);
+    if (m->to_kind == SWB_TO_ALL || !m->from[0])
+        return;
+    swb_header_t e;
+    swb_header_init(&e, SWB_CMD_ERROR);
+    SWB_SET(&e, SWB_F_CODE);
+    e.code = SWB_E_NO_HANDLER;
+    char text[SWB_MAX_TEXT];
+    snprintf(text, sizeof text, "worker %s takes no messages (its plugin has no on_message)",
+             swb_peer_name(h->peer));
+    swb_header_set_str(&e, SWB_F_TEXT, text);
+    swb_header_set_str(&e, SWB_F_NAME, m->from);
+    if (m->id) {
+        SWB_SET(&e, SWB_F_ID);
+        e.id = m->id;
+    }
+    swbi_send_bytes(swb_peer_socket(h->peer), NULL, &e, NULL, 0, ZMQ_DONTWAIT);
+}
+
 /* Handle one message from the broker; sets h->bye when the host should stop. */
 static void on_message(host_t *h, swb_msg_t *m)
 {
@@ -79,6 +103,10 @@ static void on_message(host_t *h, swb_msg_t *m)
             return;
         /* fallthrough */
     case SWB_MSG_DELIVER: {
+        if (m->type == SWB_MSG_DELIVER && !h->desc->on_message) {
+            refuse_message(h, m);
+            return;
+        }
         work_t *w = work_from(h, m, m->type == SWB_MSG_TASK ? WORK_TASK : WORK_MESSAGE);
         if (!w) {
             if (m->type == SWB_MSG_TASK)

@@ -44,6 +44,7 @@ extern "C" {
     X(NOT_PERMITTED, -34, "not_permitted", "not permitted")                                        \
     X(BROKER_LOST, -35, "broker_lost", "broker lost")                                              \
     X(BAD_REPLY, -36, "bad_reply", "the worker's reply is not msgpack")                            \
+    X(NO_HANDLER, -37, "no_handler", "the receiver takes no messages")                             \
     X(TIMEOUT, -40, "timeout", "timed out")                                                        \
     X(NOMEM, -41, "nomem", "out of memory")                                                        \
     X(INVALID, -42, "invalid_argument", "invalid argument")                                        \
