@@ -476,9 +476,16 @@ static void test_window_survives_an_idle_spell(void **state)
     swb_child_t c;
     spawn(h, "sum", "bursty", SWB_CHILD_THREAD, 1, &c);
     sum_burst(h, 500);
+    int64_t before = worker_stat(h, c.name, "window");
     usleep(300 * 1000);
     sum_burst(h, 20);
-    assert_in_range(worker_stat(h, c.name, "window"), 5, 64);
+    int64_t after = worker_stat(h, c.name, "window");
+    /* The idle 300 ms counted as task time would drop the window to its minimum, 2, whatever
+     * the machine's speed; measured against this machine's own window just before. */
+    if (before <= 3)
+        skip(); /* too busy a machine to tell 2 from the window it measured */
+    assert_true(after > 2);
+    assert_true(after >= before / 2);
 }
 
 static void test_stats_count_tasks_per_service(void **state)
