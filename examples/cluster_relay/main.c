@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "switchboard.h"
 
 #define N_WORKERS 4
@@ -65,11 +65,9 @@ static int collect(swb_peer_t *parent, const swb_child_t *w, int heard[N_WORKERS
         if (m.type != SWB_MSG_DELIVER)
             continue;
         char from[SWB_NAME_MAX + 1] = "";
-        msgpack_unpacked u;
-        msgpack_unpacked_init(&u);
-        if (pu_unpack(m.body, m.len, &u) == 0)
-            pu_get_str(pu_map_get(&u.data, "heard"), from, sizeof from);
-        msgpack_unpacked_destroy(&u);
+        swb_body_t in;
+        swb_body_open(&in, m.body, m.len); /* on failure "heard" reads as missing */
+        swb_body_strcpy(&in, "heard", from, sizeof from);
         int by = index_of(w, m.from), fr = index_of(w, from);
         if (by < 0 || fr < 0) {
             fprintf(stderr, "cluster_relay: unexpected message from %s\n", m.from);

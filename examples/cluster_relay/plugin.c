@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 
 static const unsigned char GO[] = {0xa2, 'g', 'o'};                   /* msgpack "go" */
@@ -26,13 +26,12 @@ static void on_message(swb_ctx_t *ctx, void *state, const char *from, const void
     if (is(body, len, GO, sizeof GO) && strcmp(from, swb_ctx_parent(ctx)) == 0) {
         swb_ctx_send_group(ctx, "cluster", HELLO, sizeof HELLO);
     } else if (is(body, len, HELLO, sizeof HELLO)) {
-        pu_out_t o;
-        pu_out_init(&o);
-        if (pu_pack_kv_str(&o.pk, "heard", from) == 0)
-            swb_ctx_send(ctx, "parent", o.sb.data, o.sb.size);
-        pu_out_destroy(&o);
+        swb_out_t o;
+        swb_out_init(&o);
+        swb_out_str(&o, "heard", from);
+        swb_out_send(ctx, "parent", &o);
     } else {
-        pu_send_error(ctx, from, "expected \"go\" from the parent or \"hello\"");
+        swb_send_error(ctx, from, "expected \"go\" from the parent or \"hello\"");
     }
 }
 
@@ -40,12 +39,7 @@ static void on_message(swb_ctx_t *ctx, void *state, const char *from, const void
  * that handles tasks serves one, so this is also what makes the worker a member of "cluster". */
 static int whoami_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 {
-    pu_out_t o;
-    pu_out_init(&o);
-    int rc = pu_pack_kv_str(&o.pk, "worker", swb_ctx_name(ctx));
-    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
-    return rc;
+    return swb_reply_str(ctx, "worker", swb_ctx_name(ctx));
 }
 
 static const char *const services[] = {"cluster", NULL};

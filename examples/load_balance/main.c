@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "switchboard.h"
 
 #define N_TASKS 100
@@ -55,11 +55,9 @@ static int run_tasks(swb_peer_t *p, int took[2])
             continue;
         }
         char worker[SWB_NAME_MAX + 1] = "";
-        msgpack_unpacked u;
-        msgpack_unpacked_init(&u);
-        if (pu_unpack(m.body, m.len, &u) == 0)
-            pu_get_str(pu_map_get(&u.data, "worker"), worker, sizeof worker);
-        msgpack_unpacked_destroy(&u);
+        swb_body_t in;
+        swb_body_open(&in, m.body, m.len); /* on failure "worker" reads as missing */
+        swb_body_strcpy(&in, "worker", worker, sizeof worker);
         int w = which(worker);
         if (w < 0)
             failed = 1;
@@ -78,20 +76,19 @@ static int read_done(swb_peer_t *p, int64_t done[2])
     int rc = swb_peer_stats(p, &body, &len, 5000);
     if (rc)
         return fail("no STATS", rc);
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    if ((rc = pu_unpack(body, len, &u)) == 0) {
-        const msgpack_object *peers = pu_map_get(&u.data, "peers");
-        for (uint32_t i = 0;
-             peers && peers->type == MSGPACK_OBJECT_ARRAY && i < peers->via.array.size; i++) {
+    swb_body_t in, peers, peer;
+    rc = swb_body_open(&in, body, len);
+    /* A STATS without a "peers" array has no counts to read: done[] stays -1. */
+    if (rc == 0 && swb_body_array(&in, "peers", &peers) == 0) {
+        for (uint32_t i = 0; i < swb_body_count(&peers); i++) {
             char name[SWB_NAME_MAX + 1];
-            const msgpack_object *peer = &peers->via.array.ptr[i];
-            int w = pu_get_str(pu_map_get(peer, "name"), name, sizeof name) ? -1 : which(name);
+            if (swb_body_at_map(&peers, i, &peer) != 0)
+                continue;
+            int w = swb_body_strcpy(&peer, "name", name, sizeof name) ? -1 : which(name);
             if (w >= 0)
-                pu_get_i64(pu_map_get(peer, "done"), &done[w]);
+                swb_body_i64(&peer, "done", &done[w]);
         }
     }
-    msgpack_unpacked_destroy(&u);
     free(body);
     return rc ? fail("bad STATS", rc) : 0;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 
 #define FAST_MS 2
@@ -19,12 +19,7 @@ static int work_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
     struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
     nanosleep(&ts, NULL);
 
-    pu_out_t o;
-    pu_out_init(&o);
-    int rc = pu_pack_kv_str(&o.pk, "worker", swb_ctx_name(ctx));
-    rc = rc ? swb_ctx_fail(ctx, rc, "out of memory") : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
-    return rc;
+    return swb_reply_str(ctx, "worker", swb_ctx_name(ctx));
 }
 
 static const char *const services[] = {"work", NULL};

@@ -12,7 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "switchboard.h"
 
 #define N_PARTS 3
@@ -24,14 +24,21 @@ static int fail(const char *what, int rc)
     return 1;
 }
 
-/* {"from": from, "to": to} into o. */
-static int pack_range(pu_out_t *o, int64_t from, int64_t to)
+/* Submit {"from": from, "to": to} to the service. */
+static int submit_range(swb_peer_t *client, const char *service, int64_t from, int64_t to,
+                        uint64_t *id)
 {
-    return msgpack_pack_map(&o->pk, 2) || pu_pack_str(&o->pk, "from") ||
-                   msgpack_pack_int64(&o->pk, from) || pu_pack_str(&o->pk, "to") ||
-                   msgpack_pack_int64(&o->pk, to)
-               ? SWB_E_NOMEM
-               : 0;
+    swb_out_t o;
+    const void *body;
+    size_t len;
+    swb_out_init(&o);
+    swb_out_int(&o, "from", from);
+    swb_out_int(&o, "to", to);
+    int rc = swb_out_finish(&o, &body, &len);
+    if (rc == 0)
+        rc = swb_submit(client, service, body, len, NULL, id);
+    swb_out_free(&o);
+    return rc;
 }
 
 static int run(swb_pool_t *pool)
@@ -43,12 +50,7 @@ static int run(swb_pool_t *pool)
 
     /* Submit all three before waiting for any: they run at the same time. */
     for (int i = 0; i < N_PARTS; i++) {
-        pu_out_t o;
-        pu_out_init(&o);
-        rc = pack_range(&o, i * 100000 + 1, (i + 1) * 100000);
-        if (rc == 0)
-            rc = swb_submit(client, service, o.sb.data, o.sb.size, NULL, &ids[i]);
-        pu_out_destroy(&o);
+        rc = submit_range(client, service, i * 100000 + 1, (i + 1) * 100000, &ids[i]);
         if (rc)
             return fail("cannot submit", rc);
     }
@@ -67,14 +69,11 @@ static int run(swb_pool_t *pool)
         }
         int64_t sum = -1, pid = -1;
         char worker[SWB_NAME_MAX + 1] = "?";
-        msgpack_unpacked u;
-        msgpack_unpacked_init(&u);
-        if (pu_unpack(m.body, m.len, &u) == 0) {
-            pu_get_i64(pu_map_get(&u.data, "sum"), &sum);
-            pu_get_i64(pu_map_get(&u.data, "pid"), &pid);
-            pu_get_str(pu_map_get(&u.data, "worker"), worker, sizeof worker);
-        }
-        msgpack_unpacked_destroy(&u);
+        swb_body_t in;
+        swb_body_open(&in, m.body, m.len); /* on failure the fields read as missing */
+        swb_body_i64(&in, "sum", &sum);
+        swb_body_i64(&in, "pid", &pid);
+        swb_body_strcpy(&in, "worker", worker, sizeof worker);
         int64_t want = (from + to) * (to - from + 1) / 2;
         char what[64];
         snprintf(what, sizeof what, "sum(%" PRId64 "..%" PRId64 ")", from, to);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "switchboard.h"
 
 #define WAIT_MS 5000
@@ -41,14 +41,11 @@ static int await_answer(swb_peer_t *parent, const swb_child_t *child)
         return 1;
     }
 
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
+    swb_body_t in;
     int64_t sum = -1, pid = -1;
-    if (pu_unpack(m.body, m.len, &u) == 0) {
-        pu_get_i64(pu_map_get(&u.data, "sum"), &sum);
-        pu_get_i64(pu_map_get(&u.data, "pid"), &pid);
-    }
-    msgpack_unpacked_destroy(&u);
+    swb_body_open(&in, m.body, m.len); /* on failure both fields read as missing */
+    swb_body_i64(&in, "sum", &sum);
+    swb_body_i64(&in, "pid", &pid);
     swb_msg_close(&m);
 
     printf("child says: sum of 0..10000 = %lld (computed in pid %lld)\n", (long long)sum,

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 
 static const unsigned char START[] = {0xa5, 's', 't', 'a', 'r', 't'}; /* msgpack "start" */
@@ -18,20 +18,18 @@ static const unsigned char START[] = {0xa5, 's', 't', 'a', 'r', 't'}; /* msgpack
 static void on_message(swb_ctx_t *ctx, void *state, const char *from, const void *body, size_t len)
 {
     if (len != sizeof START || memcmp(body, START, sizeof START) != 0) {
-        pu_send_error(ctx, from, "expected the string \"start\"");
+        swb_send_error(ctx, from, "expected the string \"start\"");
         return;
     }
     int64_t sum = 0;
     for (int64_t i = 0; i <= 10000; i++)
         sum += i;
 
-    pu_out_t o;
-    pu_out_init(&o);
-    if (msgpack_pack_map(&o.pk, 2) == 0 && pu_pack_str(&o.pk, "sum") == 0 &&
-        msgpack_pack_int64(&o.pk, sum) == 0 && pu_pack_str(&o.pk, "pid") == 0 &&
-        msgpack_pack_int64(&o.pk, getpid()) == 0)
-        swb_ctx_send(ctx, "parent", o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
+    swb_out_t o;
+    swb_out_init(&o);
+    swb_out_int(&o, "sum", sum);
+    swb_out_int(&o, "pid", getpid());
+    swb_out_send(ctx, "parent", &o);
 }
 
 static const swb_plugin_t child = {

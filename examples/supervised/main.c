@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "switchboard.h"
 
 #define TASKS   2000
@@ -74,12 +74,15 @@ static void *load(void *arg)
     swb_msg_t r = {0};
     while (done < TASKS) {
         while (sent < TASKS && sent - done < 16) {
-            pu_out_t o;
-            pu_out_init(&o);
-            pu_pack_kv_i64(&o.pk, "n", sent);
-            if (swb_submit(c, "work", o.sb.data, o.sb.size, NULL, NULL) == SWB_OK)
+            swb_out_t o;
+            const void *body;
+            size_t len;
+            swb_out_init(&o);
+            swb_out_int(&o, "n", sent);
+            if (swb_out_finish(&o, &body, &len) == SWB_OK &&
+                swb_submit(c, "work", body, len, NULL, NULL) == SWB_OK)
                 sent++;
-            pu_out_destroy(&o);
+            swb_out_free(&o);
         }
         int rc = swb_wait_any(c, &r, WAIT_MS);
         if (rc == SWB_E_TIMEOUT)

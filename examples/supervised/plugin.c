@@ -7,27 +7,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../workers/plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 
 static int work(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
+    swb_body_t in;
     int64_t n = 0;
-    int rc = pu_unpack(task->body, task->len, &u);
-    if (rc == 0 && pu_get_i64(pu_map_get(&u.data, "n"), &n))
-        rc = SWB_E_INVALID;
-    msgpack_unpacked_destroy(&u);
+    int rc = swb_body_open(&in, task->body, task->len);
+    if (rc == SWB_OK || rc == SWB_E_BAD_TYPE) /* a map without "n", or no map: invalid */
+        rc = swb_body_i64(&in, "n", &n) ? SWB_E_INVALID : SWB_OK;
     if (rc)
         return swb_ctx_fail(ctx, rc, "expected {n: integer}");
-    pu_out_t o;
-    pu_out_init(&o);
-    rc = msgpack_pack_map(&o.pk, 2) || pu_pack_str(&o.pk, "n") || msgpack_pack_int64(&o.pk, n) ||
-         pu_pack_str(&o.pk, "pid") || msgpack_pack_int64(&o.pk, getpid());
-    rc = rc ? swb_ctx_fail(ctx, SWB_E_NOMEM, NULL) : swb_ctx_reply(ctx, o.sb.data, o.sb.size);
-    pu_out_destroy(&o);
-    return rc;
+    swb_out_t o;
+    swb_out_init(&o);
+    swb_out_int(&o, "n", n);
+    swb_out_int(&o, "pid", getpid());
+    return swb_out_reply(ctx, &o);
 }
 
 static void on_message(swb_ctx_t *ctx, void *state, const char *from, const void *body, size_t len)

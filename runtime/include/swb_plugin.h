@@ -4,7 +4,8 @@
  * A plugin is a shared object exporting `swb_plugin_descriptor()`, which returns a static
  * descriptor. The worker host (swb-worker, or a worker thread inside the broker's process)
  * loads it, checks `abi`, and calls it; the same .so runs as a thread or a process unchanged.
- * A plugin never sees ZeroMQ: it talks through the context it is given.
+ * A plugin never sees ZeroMQ: it talks through the context it is given. swb_body.h reads
+ * fields of task bodies and builds answers without msgpack-c.
  *
  * Growth: a later ABI adds fields only at the end of swb_plugin_t and raises SWB_PLUGIN_ABI.
  * A host loads plugins of every ABI from 1 to its own and reads only the fields their ABI had

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 #include "switchboard.h"
 
@@ -52,7 +52,7 @@ static void seq_message(swb_ctx_t *ctx, void *state, const char *from, const voi
     seq_t *s = state;
     const unsigned char *b = body;
     if (len == 5 && b[0] == 0xce) {
-        uint32_t n = pu_be(b + 1, 4);
+        uint32_t n = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
         if (n != s->expect) {
             if (s->first_bad < 0)
                 s->first_bad = n;
@@ -70,20 +70,15 @@ static void seq_message(swb_ctx_t *ctx, void *state, const char *from, const voi
                            "\xa4"
                            "done",
                            5) == 0) {
-        pu_out_t o;
-        pu_out_init(&o);
-        msgpack_pack_map(&o.pk, 3);
-        pu_pack_str(&o.pk, "count");
-        msgpack_pack_uint32(&o.pk, s->count);
-        pu_pack_str(&o.pk, "bad");
-        msgpack_pack_uint32(&o.pk, s->bad);
-        pu_pack_str(&o.pk, "first_bad");
-        msgpack_pack_int64(&o.pk, s->first_bad);
-        swb_ctx_send(ctx, from, o.sb.data, o.sb.size);
-        pu_out_destroy(&o);
+        swb_out_t o;
+        swb_out_init(&o);
+        swb_out_uint(&o, "count", s->count);
+        swb_out_uint(&o, "bad", s->bad);
+        swb_out_int(&o, "first_bad", s->first_bad);
+        swb_out_send(ctx, from, &o);
         return;
     }
-    pu_send_error(ctx, from, "seqcheck: expected a uint32 or \"done\"");
+    swb_send_error(ctx, from, "seqcheck: expected a uint32 or \"done\"");
 }
 
 static const swb_plugin_t seqcheck = {

@@ -8,7 +8,7 @@
  */
 #include <stdint.h>
 
-#include "../plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 
 #define NAIVE_MAX 40
@@ -38,23 +38,19 @@ static uint64_t fib_iter(int n)
 
 static int fib_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    int rc = pu_unpack(task->body, task->len, &u);
+    swb_body_t in;
+    int rc = swb_body_open(&in, task->body, task->len);
     int64_t n = -1;
-    if (rc == 0 && (pu_get_i64(pu_map_get(&u.data, "n"), &n) || n < 0 || n > FIB_MAX))
-        rc = SWB_E_INVALID;
-    msgpack_unpacked_destroy(&u);
-    if (rc == SWB_E_INVALID)
-        return swb_ctx_fail(ctx, rc, "expected {n: 0..92}");
-    if (rc)
-        return swb_ctx_fail(ctx, rc, pu_unpack_text(rc));
+    if (rc && rc != SWB_E_BAD_TYPE) /* not msgpack, or over the size limit */
+        return swb_ctx_fail(ctx, rc, swb_body_errmsg(&in));
+    if (swb_body_i64(&in, "n", &n) || n < 0 || n > FIB_MAX)
+        return swb_ctx_fail(ctx, SWB_E_INVALID, "expected {n: 0..92}");
 
     int stopped = 0;
     uint64_t f = n <= NAIVE_MAX ? fib_naive((int)n, ctx, &stopped) : fib_iter((int)n);
     if (stopped)
         return swb_ctx_fail(ctx, SWB_E_CANCELLED, "stopped before the result was ready");
-    return pu_reply_u64(ctx, "fib", f);
+    return swb_reply_u64(ctx, "fib", f);
 }
 
 static const swb_plugin_t fib = {

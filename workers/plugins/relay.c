@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 #include "switchboard.h"
 
@@ -73,35 +73,33 @@ static int relay_seen(relay_t *r, const void *body, size_t len)
 /* Forward `body` to the target it names. Returns 0 or a code with *why. */
 static int relay_forward(swb_ctx_t *ctx, const void *body, size_t len, const char **why)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    int rc = pu_unpack(body, len, &u);
-    if (rc) {
-        *why = pu_unpack_text(rc);
-        msgpack_unpacked_destroy(&u);
+    swb_body_t in;
+    int rc = swb_body_open(&in, body, len);
+    /* A body that is msgpack but not a map names no target, like a map without the keys. */
+    if (rc && rc != SWB_E_BAD_TYPE) {
+        *why = swb_body_errmsg(&in);
         return rc;
     }
     char name[SWB_NAME_MAX + 1];
-    const msgpack_object *all = pu_map_get(&u.data, "all");
+    int all = 0;
     *why = "expected {to: peer}, {group: service} or {all: true}";
     rc = SWB_E_INVALID;
-    if (pu_map_get(&u.data, "to")) {
-        if (pu_get_str(pu_map_get(&u.data, "to"), name, sizeof name) == 0) {
+    if (swb_body_has(&in, "to")) {
+        if (swb_body_strcpy(&in, "to", name, sizeof name) == 0 && name[0]) {
             const char *me = swb_ctx_name(ctx);
             if (me && strcmp(name, me) == 0)
                 *why = "a relay cannot forward to itself";
             else if ((rc = swb_ctx_send(ctx, name, body, len)) != 0)
                 *why = swb_strerror(rc);
         }
-    } else if (pu_map_get(&u.data, "group")) {
-        if (pu_get_str(pu_map_get(&u.data, "group"), name, sizeof name) == 0 &&
+    } else if (swb_body_has(&in, "group")) {
+        if (swb_body_strcpy(&in, "group", name, sizeof name) == 0 && name[0] &&
             (rc = swb_ctx_send_group(ctx, name, body, len)) != 0)
             *why = swb_strerror(rc);
-    } else if (all && all->type == MSGPACK_OBJECT_BOOLEAN && all->via.boolean) {
+    } else if (swb_body_bool(&in, "all", &all) == 0 && all) {
         if ((rc = swb_ctx_broadcast(ctx, body, len)) != 0)
             *why = swb_strerror(rc);
     }
-    msgpack_unpacked_destroy(&u);
     return rc;
 }
 
@@ -136,7 +134,7 @@ static int relay_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
     int rc = relay_forward(ctx, task->body, task->len, &why);
     if (rc)
         return swb_ctx_fail(ctx, rc, why);
-    return pu_reply_bool(ctx, "relayed", 1);
+    return swb_reply_bool(ctx, "relayed", 1);
 }
 
 static void relay_message(swb_ctx_t *ctx, void *state, const char *from, const void *body,

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 
 #define SLICE_MS  10
@@ -23,17 +23,13 @@ static int64_t now_ms(void)
 
 static int sleep_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    int rc = pu_unpack(task->body, task->len, &u);
+    swb_body_t in;
+    int rc = swb_body_open(&in, task->body, task->len);
     int64_t ms = -1;
-    if (rc == 0 && (pu_get_i64(pu_map_get(&u.data, "ms"), &ms) || ms < 0 || ms > MAX_SLEEP))
-        rc = SWB_E_INVALID;
-    msgpack_unpacked_destroy(&u);
-    if (rc == SWB_E_INVALID)
-        return swb_ctx_fail(ctx, rc, "expected {ms: 0..86400000}");
-    if (rc)
-        return swb_ctx_fail(ctx, rc, pu_unpack_text(rc));
+    if (rc && rc != SWB_E_BAD_TYPE) /* not msgpack, or over the size limit */
+        return swb_ctx_fail(ctx, rc, swb_body_errmsg(&in));
+    if (swb_body_i64(&in, "ms", &ms) || ms < 0 || ms > MAX_SLEEP)
+        return swb_ctx_fail(ctx, SWB_E_INVALID, "expected {ms: 0..86400000}");
 
     /* Against a deadline rather than by adding up slices, so wake-up latency does not add. */
     int64_t end = now_ms() + ms;
@@ -44,7 +40,7 @@ static int sleep_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)slice * 1000000L};
         nanosleep(&ts, NULL);
     }
-    return pu_reply_i64(ctx, "slept", ms);
+    return swb_reply_i64(ctx, "slept", ms);
 }
 
 static const swb_plugin_t sleep_plugin = {

@@ -7,7 +7,7 @@
  */
 #include <stdint.h>
 
-#include "../plugin_util.h"
+#include "swb_body.h"
 #include "swb_plugin.h"
 #include "switchboard.h"
 
@@ -16,25 +16,22 @@ __extension__ typedef __int128 i128;
 /* Sum the request in `body` into *sum; on failure return a code and set *why. */
 static int sum_compute(const void *body, size_t len, int64_t *sum, const char **why)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    int rc = pu_unpack(body, len, &u);
-    if (rc) {
-        *why = pu_unpack_text(rc);
-        msgpack_unpacked_destroy(&u);
+    swb_body_t in;
+    int rc = swb_body_open(&in, body, len);
+    /* A body that is msgpack but not a map is answered like a map without the fields. */
+    if (rc && rc != SWB_E_BAD_TYPE) {
+        *why = swb_body_errmsg(&in);
         return rc;
     }
-    const msgpack_object *m = &u.data;
     int64_t a, b;
     rc = SWB_E_INVALID;
     *why = "expected {a,b} or {from,to}";
-    if (pu_get_i64(pu_map_get(m, "a"), &a) == 0 && pu_get_i64(pu_map_get(m, "b"), &b) == 0) {
+    if (swb_body_i64(&in, "a", &a) == 0 && swb_body_i64(&in, "b", &b) == 0) {
         if (__builtin_add_overflow(a, b, sum))
             *why = "sum overflows int64";
         else
             rc = 0;
-    } else if (pu_get_i64(pu_map_get(m, "from"), &a) == 0 &&
-               pu_get_i64(pu_map_get(m, "to"), &b) == 0) {
+    } else if (swb_body_i64(&in, "from", &a) == 0 && swb_body_i64(&in, "to", &b) == 0) {
         /* n terms averaging (a+b)/2; one factor is even, and |each| <= 2^64 keeps the product
          * inside int128. */
         i128 n = a > b ? 0 : (i128)b - a + 1, s = (i128)a + b;
@@ -46,7 +43,6 @@ static int sum_compute(const void *body, size_t len, int64_t *sum, const char **
             rc = 0;
         }
     }
-    msgpack_unpacked_destroy(&u);
     return rc;
 }
 
@@ -57,7 +53,7 @@ static int sum_task(swb_ctx_t *ctx, void *state, const swb_task_t *task)
     int rc = sum_compute(task->body, task->len, &sum, &why);
     if (rc)
         return swb_ctx_fail(ctx, rc, why);
-    return pu_reply_i64(ctx, "sum", sum);
+    return swb_reply_i64(ctx, "sum", sum);
 }
 
 static void sum_message(swb_ctx_t *ctx, void *state, const char *from, const void *body, size_t len)
@@ -66,14 +62,12 @@ static void sum_message(swb_ctx_t *ctx, void *state, const char *from, const voi
     const char *why;
     int rc = sum_compute(body, len, &sum, &why);
     if (rc == 0) {
-        pu_out_t o;
-        pu_out_init(&o);
-        rc = pu_pack_kv_i64(&o.pk, "sum", sum);
-        if (!rc)
-            rc = swb_ctx_send(ctx, from, o.sb.data, o.sb.size);
-        pu_out_destroy(&o);
+        swb_out_t o;
+        swb_out_init(&o);
+        swb_out_int(&o, "sum", sum);
+        rc = swb_out_send(ctx, from, &o);
     } else
-        rc = pu_send_error(ctx, from, why);
+        rc = swb_send_error(ctx, from, why);
     if (rc)
         swb_log(SWB_LOG_WARN, "sum: cannot answer %s: %s", from, swb_strerror(rc));
 }
