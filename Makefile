@@ -2,8 +2,9 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all setup configure build demo test bench bench-peers format format-check clean
+.PHONY: all setup configure build demo test install bench bench-peers format format-check clean
 
 all: build
 
@@ -21,6 +22,10 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 120
+
+# Headers, libraries, swb, swb-worker, plugins, switchboard.pc and the CMake package under PREFIX.
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	@$(BUILD)/bin/swb bench

@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,45 @@ int swbi_from_build_tree(void)
     const char *where = realpath(info.dli_fname, real) ? real : info.dli_fname;
     size_t n = strlen(SWB_BUILD_ROOT);
     return strncmp(where, SWB_BUILD_ROOT, n) == 0 && where[n] == '/';
+}
+
+/* The installed swb-worker and plugin folder. An installed libswitchboard.so finds them
+ * relative to its own folder, so an install into any prefix (`cmake --install --prefix P`,
+ * which the build cannot know) is self-sufficient; linked statically into a program it can
+ * only use the prefix configured at build time. */
+static struct {
+    pthread_once_t once;
+    char bin[PATH_MAX], plugins[PATH_MAX];
+} s_installed = {PTHREAD_ONCE_INIT, "", ""};
+
+static void find_installed(void)
+{
+    snprintf(s_installed.bin, sizeof s_installed.bin, "%s", SWB_INSTALL_BIN_DIR);
+    snprintf(s_installed.plugins, sizeof s_installed.plugins, "%s", SWB_INSTALL_PLUGIN_DIR);
+    Dl_info info;
+    char real[PATH_MAX];
+    if (!dladdr((void *)&find_installed, &info) || !info.dli_fname ||
+        !realpath(info.dli_fname, real))
+        return;
+    char *slash = strrchr(real, '/');
+    if (!slash || strncmp(slash + 1, "libswitchboard.so", 17) != 0)
+        return;
+    *slash = '\0';
+    snprintf(s_installed.bin, sizeof s_installed.bin, "%s/%s", real, SWB_INSTALL_LIB_TO_BIN);
+    snprintf(s_installed.plugins, sizeof s_installed.plugins, "%s/%s", real,
+             SWB_INSTALL_LIB_TO_PLUGINS);
+}
+
+static const char *installed_bin_dir(void)
+{
+    pthread_once(&s_installed.once, find_installed);
+    return s_installed.bin;
+}
+
+static const char *installed_plugin_dir(void)
+{
+    pthread_once(&s_installed.once, find_installed);
+    return s_installed.plugins;
 }
 
 static int exe_dir(char *out, size_t cap)
@@ -55,8 +95,9 @@ int swbi_worker_exe(const char *given, char *out, size_t cap)
         if (access(out, X_OK) == 0)
             return SWB_OK;
     }
-    const char *build = SWB_BUILD_BIN_DIR "/swb-worker",
-               *installed = SWB_INSTALL_BIN_DIR "/swb-worker";
+    const char *build = SWB_BUILD_BIN_DIR "/swb-worker";
+    char installed[PATH_MAX];
+    snprintf(installed, sizeof installed, "%s/swb-worker", installed_bin_dir());
     int from_build = swbi_from_build_tree();
     const char *candidates[] = {from_build ? build : installed, from_build ? installed : build};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
@@ -74,8 +115,8 @@ const char *swbi_plugin_dir(const char *given)
     if (env && *env)
         return env;
     int from_build = swbi_from_build_tree();
-    const char *first = from_build ? SWB_BUILD_PLUGIN_DIR : SWB_INSTALL_PLUGIN_DIR;
-    const char *second = from_build ? SWB_INSTALL_PLUGIN_DIR : SWB_BUILD_PLUGIN_DIR;
+    const char *first = from_build ? SWB_BUILD_PLUGIN_DIR : installed_plugin_dir();
+    const char *second = from_build ? installed_plugin_dir() : SWB_BUILD_PLUGIN_DIR;
     return access(first, R_OK) == 0 || access(second, R_OK) != 0 ? first : second;
 }
 
