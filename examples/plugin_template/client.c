@@ -14,9 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <msgpack.h>
-
-#include "swb_msgpack.h"
+#include "swb_body.h"
 #include "switchboard.h"
 
 #define WAIT_MS 10000
@@ -27,40 +25,31 @@ static int fail(const char *what, int rc)
     return 1;
 }
 
-/* Call "greet" with `name`; check the answer {"hello": name, "pid": pid}. */
+/* Call "greet" with {"name": name}; check the answer {"hello": name, "pid": pid}. */
 static int greet(swb_peer_t *me, const char *mode, const char *name, int pid)
 {
-    msgpack_sbuffer req;
-    msgpack_sbuffer_init(&req);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
-    msgpack_pack_str_with_body(&pk, name, strlen(name));
+    swb_out_t req;
+    swb_out_init(&req);
+    swb_out_str(&req, "name", name);
+    const void *body;
+    size_t len;
+    int rc = swb_out_finish(&req, &body, &len);
     swb_msg_t r = {0};
-    int rc = swb_call(me, "greet", req.data, req.size, WAIT_MS, &r);
-    msgpack_sbuffer_destroy(&req);
+    if (rc == SWB_OK)
+        rc = swb_call(me, "greet", body, len, WAIT_MS, &r);
+    swb_out_free(&req);
     if (rc != SWB_OK) {
+        fprintf(stderr, "greet_client: greet: %s%s%s\n", swb_strerror(rc), r.text[0] ? ": " : "",
+                r.text);
         swb_msg_close(&r);
-        return fail("greet", rc);
+        return 1;
     }
-
     char hello[64] = "";
     int64_t from = -1;
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    if (swb_msgpack_unpack(r.body, r.len, &u) == SWB_OK && u.data.type == MSGPACK_OBJECT_MAP) {
-        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
-            const msgpack_object *k = &u.data.via.map.ptr[i].key, *v = &u.data.via.map.ptr[i].val;
-            if (k->type != MSGPACK_OBJECT_STR)
-                continue;
-            if (k->via.str.size == 5 && memcmp(k->via.str.ptr, "hello", 5) == 0 &&
-                v->type == MSGPACK_OBJECT_STR && v->via.str.size < sizeof hello)
-                memcpy(hello, v->via.str.ptr, v->via.str.size);
-            else if (k->via.str.size == 3 && memcmp(k->via.str.ptr, "pid", 3) == 0 &&
-                     v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                from = (int64_t)v->via.u64;
-        }
-    }
-    msgpack_unpacked_destroy(&u);
+    swb_body_t ans;
+    if (swb_body_open(&ans, r.body, r.len) || swb_body_strcpy(&ans, "hello", hello, sizeof hello) ||
+        swb_body_i64(&ans, "pid", &from))
+        fprintf(stderr, "greet_client: answer: %s\n", swb_body_errmsg(&ans));
     swb_msg_close(&r);
 
     /* A process child runs the swb-worker that the library found: show which one. */
