@@ -34,6 +34,10 @@ int cmd_scale(int argc, char **argv);
 struct swb_peer;
 int cli_connect(const char *cmd, const char *endpoint, int timeout_ms, struct swb_peer **p);
 
+/* A JSON body argument as text (malloc'd): the argument itself, the contents of file PATH for
+ * "@PATH", or standard input for "-" (cli_input.c). NULL, said on stderr, when unreadable. */
+char *cli_json_arg(const char *cmd, const char *arg);
+
 /* Print a STATS body (msgpack map) as tables on stdout (cmd_stats.c). */
 int stats_print_table(const void *body, size_t len);
 

@@ -35,7 +35,8 @@ static const cli_spec_t spec = {
     .about = "Run one task on SERVICE with JSON (as msgpack; null when omitted) as its input\n"
              "and print the result as JSON. On error print 'error: NAME: TEXT' on stderr\n"
              "and exit 1 (NAME is the wire name, e.g. no_such_service, deadline). A JSON\n"
-             "body that starts with '-' goes after --.",
+             "body that starts with '-' goes after --. JSON may be @FILE (read from FILE)\n"
+             "or - (read from standard input).",
     CLI_OPTIONS(options),
 };
 
@@ -86,9 +87,13 @@ int cmd_call(int argc, char **argv)
     if (!*service || strlen(service) > SWB_NAME_MAX)
         return cli_usage_error(&spec, "bad service name '%s'", service);
 
+    char *text = cli_json_arg("call", json);
+    if (!text)
+        return 2;
     char *body = NULL, err[256];
     size_t len = 0;
-    int rc = swb_json_to_msgpack(json, &body, &len, err, sizeof err);
+    int rc = swb_json_to_msgpack(text, &body, &len, err, sizeof err);
+    free(text);
     if (rc) {
         fprintf(stderr, "swb call: bad JSON: %s\n", err);
         return 2;

@@ -55,6 +55,8 @@ typedef struct {
 
 /* ---- processes ---------------------------------------------------------------------------- */
 
+static int stdin_fd = -1; /* what the next command reads on standard input; -1: /dev/null */
+
 /* Fork and exec argv[0]; the child dies with this process. stdout goes to /dev/null unless
  * out_fd/err_fd (>= 0) are given; without err_fd, stderr is shared with the test (its log). */
 static pid_t start(char *const argv[], int out_fd, int err_fd, int own_group)
@@ -70,7 +72,7 @@ static pid_t start(char *const argv[], int out_fd, int err_fd, int own_group)
     if (own_group)
         setpgid(0, 0); /* a timeout ends everything it started */
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    dup2(devnull, 0);
+    dup2(stdin_fd >= 0 ? stdin_fd : devnull, 0);
     dup2(out_fd >= 0 ? out_fd : devnull, 1);
     if (err_fd >= 0)
         dup2(err_fd, 2);
@@ -488,6 +490,61 @@ static void test_send_to_an_unknown_peer_exits_1(void **state)
     assert_has(c->r.err, "unknown_peer");
 }
 
+/* "NAME JSON" lines, one per worker. */
+static void assert_reply_lines(const char *out, const snap_t *s, const char *json)
+{
+    for (int i = 0; i < s->n; i++) {
+        char line[SWB_NAME_MAX + 64];
+        snprintf(line, sizeof line, "%s %s\n", s->w[i].name, json);
+        assert_has(out, line);
+    }
+}
+
+static void test_send_to_a_group_or_all_prints_every_reply(void **state)
+{
+    cli_t *c = *state;
+    snap_t s;
+    start_daemon(c, "echo", 2, &s);
+    swb(c, "send", "-e", c->ep, "--timeout", "1500", "--group", "echo", "\"hi\"", NULL);
+    assert_int_equal(c->r.status, 0);
+    assert_reply_lines(c->r.out, &s, "\"hi\"");
+    swb(c, "send", "-e", c->ep, "--timeout", "1500", "--all", "[1]", NULL);
+    assert_int_equal(c->r.status, 0);
+    assert_reply_lines(c->r.out, &s, "[1]");
+    swb(c, "send", "-e", c->ep, "--group", "nosuchservice", "1", NULL);
+    assert_int_equal(c->r.status, 1);
+    assert_has(c->r.err, "no_such_service");
+}
+
+static void test_call_reads_its_body_from_a_file_or_standard_input(void **state)
+{
+    cli_t *c = *state;
+    snap_t s;
+    start_daemon(c, "sum", 1, &s);
+    char path[300], arg[310];
+    snprintf(path, sizeof path, "%s/body.json", c->h.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"a\": 2,\n \"b\": 3}\n", f);
+    fclose(f);
+    snprintf(arg, sizeof arg, "@%s", path);
+    swb(c, "call", "-e", c->ep, "sum", arg, NULL);
+    assert_int_equal(c->r.status, 0);
+    assert_string_equal(c->r.out, "{\"sum\":5}\n");
+
+    stdin_fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(stdin_fd >= 0);
+    swb(c, "call", "-e", c->ep, "sum", "-", NULL);
+    close(stdin_fd);
+    stdin_fd = -1;
+    assert_int_equal(c->r.status, 0);
+    assert_string_equal(c->r.out, "{\"sum\":5}\n");
+
+    swb(c, "call", "-e", c->ep, "sum", "@/nonexistent/body.json", NULL);
+    assert_int_equal(c->r.status, 2);
+    assert_has(c->r.err, "/nonexistent/body.json");
+}
+
 static void test_top_with_count_1_prints_one_screen_and_exits(void **state)
 {
     cli_t *c = *state;
@@ -660,6 +717,8 @@ static const struct CMUnitTest tests[] = {
     SWB_CLI(test_stats_table_shows_the_header_and_the_workers),
     SWB_CLI(test_send_to_a_worker_prints_its_reply),
     SWB_CLI(test_send_to_an_unknown_peer_exits_1),
+    SWB_CLI(test_send_to_a_group_or_all_prints_every_reply),
+    SWB_CLI(test_call_reads_its_body_from_a_file_or_standard_input),
     SWB_CLI(test_top_with_count_1_prints_one_screen_and_exits),
     SWB_CLI(test_scale_sets_the_number_of_workers),
     SWB_CLI(test_scale_of_an_unknown_group_exits_1),
