@@ -17,6 +17,7 @@ static int send_to(void *ctx, reg_peer_t *to, const swb_header_t *h, const swbi_
         return 0; /* best effort, and not a message that stands for a heartbeat */
     to->last_sent_ms = b->now.ms;
     to->msgs_out++;
+    b->n.routed++; /* TASKs to workers and RESULTs to clients are routed too */
     return 0;
 }
 

@@ -19,7 +19,7 @@
 #include "swbi.h"
 
 typedef struct {
-    uint64_t routed;      /* messages delivered to a peer */
+    uint64_t routed;      /* messages passed on to a peer: DELIVERs, TASKs, RESULTs */
     uint64_t errors_sent; /* ERROR replies */
     uint64_t malformed;   /* frames that did not decode */
     uint64_t undeliverable;
@@ -144,8 +144,9 @@ void broker_shutdown_step(swb_broker_t *b);
  * the TASK handler calls it before dispatch takes a task too, so that a task sent after
  * swb_broker_shutdown returned is refused even when it comes in the same pass as the request. */
 void broker_take_shutdown(swb_broker_t *b);
+/* body: the children's config (may have no msg: none). */
 void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
-                     const swb_header_t *h);
+                     const swb_header_t *h, const swbi_body_t *body);
 void broker_on_kill(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
                     const swb_header_t *h);
 void broker_on_reload(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,

@@ -355,14 +355,34 @@ void svc_queue_unpop(service_t *s, task_t *t)
 
 /* ---- latency -------------------------------------------------------------------------- */
 
+/* Bucket of `us`, and the bucket's bounds [lo, hi). */
+static int lat_bucket(uint64_t us)
+{
+    if (us < SVC_LAT_SUB)
+        return (int)us;
+    int e = 63 - __builtin_clzll(us); /* 2^e <= us < 2^(e+1), e >= 3 */
+    if (e > SVC_LAT_MAX_EXP)
+        return SVC_LAT_BUCKETS - 1;
+    int sub = (int)((us >> (e - 3)) & (SVC_LAT_SUB - 1));
+    return SVC_LAT_SUB + (e - 3) * SVC_LAT_SUB + sub;
+}
+
+static void lat_bounds(int b, uint64_t *lo, uint64_t *hi)
+{
+    if (b < SVC_LAT_SUB) {
+        *lo = (uint64_t)b;
+        *hi = (uint64_t)b + 1;
+        return;
+    }
+    int e = (b - SVC_LAT_SUB) / SVC_LAT_SUB + 3, sub = (b - SVC_LAT_SUB) % SVC_LAT_SUB;
+    uint64_t step = 1ull << (e - 3);
+    *lo = (1ull << e) + (uint64_t)sub * step;
+    *hi = *lo + step;
+}
+
 void svc_latency_add(service_t *s, int64_t us)
 {
-    int b = 0;
-    while (us > 1 && b < SVC_LAT_BUCKETS - 1) {
-        us >>= 1;
-        b++;
-    }
-    s->lat[b]++;
+    s->lat[lat_bucket(us > 0 ? (uint64_t)us : 0)]++;
 }
 
 uint64_t svc_latency_pct(const service_t *s, double p)
@@ -377,9 +397,14 @@ uint64_t svc_latency_pct(const service_t *s, double p)
         want = total - 1;
     uint64_t seen = 0;
     for (int i = 0; i < SVC_LAT_BUCKETS; i++) {
+        if (seen + s->lat[i] > want) {
+            uint64_t lo, hi;
+            lat_bounds(i, &lo, &hi);
+            /* The rank's place among the bucket's samples, spread evenly over its span. */
+            double at = ((double)(want - seen) + 0.5) / (double)s->lat[i];
+            return lo + (uint64_t)(at * (double)(hi - lo));
+        }
         seen += s->lat[i];
-        if (seen > want)
-            return (1ull << i) + (i ? (1ull << i) / 2 : 0); /* the bucket's middle */
     }
     return 0;
 }

@@ -514,6 +514,10 @@ static void test_stats_count_tasks_per_service(void **state)
     assert_int_equal(done, 5);
     assert_int_equal(failed, 1);
     assert_int_equal(workers, 2);
+    /* Each task went to a worker and its result to us: both are routed messages. */
+    int64_t routed = -1;
+    assert_int_equal(unpack_map_int(st, stlen, "routed", &routed), 0);
+    assert_true(routed >= 12);
     free(st);
 }
 
