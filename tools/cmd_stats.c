@@ -19,11 +19,12 @@
 #define CELL     128
 #define MAX_COLS 16
 
-enum { C_NAME, C_KIND, C_PID, C_SERVICES, C_INFLIGHT, C_WINDOW, C_SEEN, N_COLS };
-static const char *const col_title[N_COLS] = {"NAME",      "KIND",   "PID",      "SERVICES",
-                                              "IN-FLIGHT", "WINDOW", "LAST-SEEN"};
-static const char *const col_key[N_COLS] = {
-    "name", "kind", "pid", "services", "inflight", "window", "last_heartbeat_ms"};
+enum { C_NAME, C_KIND, C_PID, C_SERVICES, C_INFLIGHT, C_WINDOW, C_CPU, C_RSS, C_SEEN, N_COLS };
+static const char *const col_title[N_COLS] = {"NAME",   "KIND", "PID", "SERVICES", "IN-FLIGHT",
+                                              "WINDOW", "CPU",  "RSS", "LAST-SEEN"};
+static const char *const col_key[N_COLS] = {"name",     "kind",     "pid",
+                                            "services", "inflight", "window",
+                                            "cpu_ms",   "rss_kb",   "last_heartbeat_ms"};
 
 typedef struct {
     const char *endpoint;
@@ -193,8 +194,10 @@ static void print_peers(const msgpack_object *peers)
         const msgpack_object *p = &peers->via.array.ptr[r];
         for (int c = 0; c < N_COLS; c++) {
             const msgpack_object *v = map_get(p, col_key[c]);
-            if (c == C_SEEN)
+            if (c == C_SEEN || (c == C_CPU && v))
                 age_cell(v, cells[r][c], CELL);
+            else if (c == C_RSS && v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                snprintf(cells[r][c], CELL, "%.1fM", (double)v->via.u64 / 1024.0);
             else if (c == C_PID && v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
                      v->via.u64 == 0)
                 snprintf(cells[r][c], CELL, "-"); /* clients in this process report no pid */

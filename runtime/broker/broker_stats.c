@@ -5,8 +5,10 @@
  * Layer: broker; uses: dispatch (its services and counters), supervise, common.
  */
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker_int.h"
 
@@ -37,9 +39,42 @@ static const char *kind_name(int kind)
     }
 }
 
+/* CPU time and resident memory of a peer that is a process of this machine other than ours
+ * (what pm2 monit shows); 0 when it is not one, or is gone. A thread worker's are this
+ * process's, and a tcp peer's pid names a process of another machine. */
+static int proc_usage(const reg_peer_t *p, uint64_t *cpu_ms, uint64_t *rss_kb)
+{
+    if (p->remote || p->pid <= 0 || p->pid == (int)getpid())
+        return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", p->pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name, which may hold spaces and parentheses: from the last ')'.
+     * utime and stime are fields 14 and 15, rss (pages) field 24. */
+    const char *q = strrchr(buf, ')');
+    unsigned long long ut, st;
+    long long rss;
+    if (!q || sscanf(q + 2,
+                     "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
+                     "%*d %*u %*u %lld",
+                     &ut, &st, &rss) != 3)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    *cpu_ms = (ut + st) * 1000ull / (uint64_t)(hz > 0 ? hz : 100);
+    *rss_kb = rss > 0 ? (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024 : 0;
+    return 1;
+}
+
 static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_t *p)
 {
-    msgpack_pack_map(pk, 15);
+    uint64_t cpu_ms = 0, rss_kb = 0;
+    int usage = proc_usage(p, &cpu_ms, &rss_kb);
+    msgpack_pack_map(pk, usage ? 17 : 15);
     pack_str(pk, "name");
     pack_str(pk, p->name);
     pack_str(pk, "kind");
@@ -62,6 +97,10 @@ static void pack_peer(msgpack_packer *pk, const swb_broker_t *b, const reg_peer_
     /* The adaptive window: tasks per slot it may hold now, from its measured time per task. */
     pack_kv_u64(pk, "window", p->capacity ? dispatch_worker_window(b->disp, p) : 0);
     pack_kv_u64(pk, "task_us", p->task_ns / 1000);
+    if (usage) {
+        pack_kv_u64(pk, "cpu_ms", cpu_ms);
+        pack_kv_u64(pk, "rss_kb", rss_kb);
+    }
 }
 
 static void pack_service(msgpack_packer *pk, const service_t *s)

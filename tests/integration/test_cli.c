@@ -438,6 +438,9 @@ static void test_stats_json_lists_the_workers_and_their_service(void **state)
         for (int k = 0; k < s.n; k++)
             known |= js_str_is(name, s.w[k].name) && js_long(js_get(p, "pid")) == s.w[k].pid;
         assert_true(known);
+        /* A worker process's own memory (and CPU time, which may still round to 0 ms). */
+        assert_true(js_long(js_get(p, "rss_kb")) > 0);
+        assert_true(js_long(js_get(p, "cpu_ms")) >= 0);
         n++;
     }
     assert_int_equal(n, 2);
@@ -461,6 +464,8 @@ static void test_stats_table_shows_the_header_and_the_workers(void **state)
     assert_has(c->r.out, "\nNAME ");
     assert_has(c->r.out, "KIND");
     assert_has(c->r.out, " WINDOW ");
+    assert_has(c->r.out, " CPU ");
+    assert_has(c->r.out, " RSS ");
     for (int i = 0; i < s.n; i++) {
         char row[SWB_NAME_MAX + 8];
         snprintf(row, sizeof row, "\n%s ", s.w[i].name); /* a row starts with the name */
