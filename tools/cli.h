@@ -26,6 +26,7 @@ int cmd_top(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 
 /* Join the broker at `endpoint` (NULL: the default one) for command `cmd`, waiting at most
  * timeout_ms (0: 5 s) for its WELCOME. On failure say why on stderr, naming the endpoint, and

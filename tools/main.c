@@ -19,6 +19,7 @@ static const cli_command_t commands[] = {
     {"scale", cmd_scale, "set how many workers a spawn group has"},
     {"bench", cmd_bench, "benchmark the broker against raw ZeroMQ (see bench/README.md)"},
     {"demo", cmd_demo, "run the example programs and say how each went"},
+    {"test", cmd_test, "run a plugin through cases, as a thread and as a process"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

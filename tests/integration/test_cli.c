@@ -550,6 +550,44 @@ static void test_call_reads_its_body_from_a_file_or_standard_input(void **state)
     assert_has(c->r.err, "/nonexistent/body.json");
 }
 
+static void test_test_runs_the_repos_sum_cases_as_thread_and_process(void **state)
+{
+    cli_t *c = *state;
+    swb(c, "test", "--plugin", "sum", SWB_SOURCE_DIR "/tests/cases/sum.jsonl", NULL);
+    assert_int_equal(c->r.status, 0);
+    assert_has(c->r.out, "THREAD   PROCESS\n");
+    assert_has(c->r.out, "sums a range (the seed's getSum)");
+    assert_has(c->r.out, "7 cases, 2 modes: 14 passed, 0 failed\n");
+}
+
+static void test_test_shows_what_was_expected_and_what_came(void **state)
+{
+    cli_t *c = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/wrong.jsonl", c->h.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# one right, one wrong on purpose\n"
+          "{\"name\": \"right\", \"body\": {\"a\": 1, \"b\": 1}, \"expect\": {\"sum\": 2}}\n"
+          "{\"name\": \"wrong\", \"body\": {\"a\": 2, \"b\": 3}, \"expect\": {\"sum\": 6}}\n",
+          f);
+    fclose(f);
+    swb(c, "test", "--plugin", "sum", path, NULL);
+    assert_int_equal(c->r.status, 1);
+    assert_has(c->r.out, "wrong                                     FAIL     FAIL\n");
+    assert_has(c->r.out,
+               "    line 3, thread:\n      expected {\"sum\":6}\n      got      {\"sum\":5}\n");
+    assert_has(c->r.out, "2 cases, 2 modes: 2 passed, 2 failed\n");
+
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"body\": 1}\n", f); /* neither expect nor error */
+    fclose(f);
+    swb(c, "test", "--plugin", "sum", path, NULL);
+    assert_int_equal(c->r.status, 2);
+    assert_has(c->r.err, "wrong.jsonl:1: a case has \"expect\" or \"error\"");
+}
+
 static void test_top_with_count_1_prints_one_screen_and_exits(void **state)
 {
     cli_t *c = *state;
@@ -724,6 +762,8 @@ static const struct CMUnitTest tests[] = {
     SWB_CLI(test_send_to_an_unknown_peer_exits_1),
     SWB_CLI(test_send_to_a_group_or_all_prints_every_reply),
     SWB_CLI(test_call_reads_its_body_from_a_file_or_standard_input),
+    SWB_CLI(test_test_runs_the_repos_sum_cases_as_thread_and_process),
+    SWB_CLI(test_test_shows_what_was_expected_and_what_came),
     SWB_CLI(test_top_with_count_1_prints_one_screen_and_exits),
     SWB_CLI(test_scale_sets_the_number_of_workers),
     SWB_CLI(test_scale_of_an_unknown_group_exits_1),
