@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "swb_json.h"
 #include "switchboard.h"
 
 #define WAIT_SLICE_MS 250
@@ -38,7 +39,7 @@ static void on_signal(int sig)
 typedef struct {
     cli_list_t endpoints;
     long workers;
-    const char *plugin;
+    const char *plugin, *config;
     int threads;
     long shutdown_ms;
     long max_memory_mb;
@@ -52,6 +53,8 @@ static const cli_opt_t options[] = {
      .what = "worker count", .help = "also start N workers running the plugin"},
     {'p', "plugin", CLI_STRING_AT(broker_args_t, plugin), .arg = "P",
      .help = "plugin name in the plugin folder, or a path to a .so"},
+    {0, "config", CLI_STRING_AT(broker_args_t, config), .arg = "JSON",
+     .help = "the workers' config (swb_ctx_config), as JSON"},
     {'t', "threads", CLI_FLAG_AT(broker_args_t, threads),
      .help = "run the workers as threads of this process, not processes"},
     {'s', "shutdown-timeout", CLI_LONG_AT(broker_args_t, shutdown_ms, 0, 3600000), .arg = "MS",
@@ -64,7 +67,8 @@ static const cli_opt_t options[] = {
 
 static const cli_spec_t spec = {
     .name = "broker",
-    .synopsis = "swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]]\n"
+    .synopsis = "swb broker [--endpoint EP]... [--workers N --plugin NAME|PATH [--threads]\n"
+                "                  [--config JSON]]\n"
                 "                  [--shutdown-timeout MS] [--max-memory MB]",
     .about = "Run a broker until SIGINT or SIGTERM, then shut down gracefully. A second\n"
              "signal stops at once: tasks still running are not answered by the broker, and\n"
@@ -129,7 +133,7 @@ static void report_event(const swb_msg_t *m)
 /* The parent side of the pool: spawn, then serve heartbeats and report exits until a
  * blocked SIGINT/SIGTERM is pending. */
 static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, long count,
-                    int threads)
+                    int threads, const char *config, size_t config_len)
 {
     int rc = swb_broker_start(b);
     if (rc) {
@@ -145,9 +149,9 @@ static int run_pool(swb_broker_t *b, const sigset_t *sigs, const char *plugin, l
     }
     swb_child_t *kids = calloc((size_t)count, sizeof *kids);
     size_t n = 0;
-    swb_spawn_opts_t so = {.plugin = plugin,
-                           .mode = threads ? SWB_CHILD_THREAD : SWB_CHILD_PROCESS,
-                           .count = (uint32_t)count};
+    swb_spawn_opts_t so = SWB_OPTS(
+        swb_spawn_opts_t, .plugin = plugin, .mode = threads ? SWB_CHILD_THREAD : SWB_CHILD_PROCESS,
+        .count = (uint32_t)count, .config = config, .config_len = config_len);
     rc = kids ? swb_spawn(parent, &so, kids, (size_t)count, &n) : SWB_E_NOMEM;
     if (rc) {
         fprintf(stderr, "swb broker: cannot start workers: %s\n", swb_strerror(rc));
@@ -212,10 +216,18 @@ int cmd_broker(int argc, char **argv)
         rc = cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
     else if (a.workers && !a.plugin)
         rc = cli_usage_error(&spec, "--workers needs --plugin");
-    else if (!a.workers && (a.plugin || a.threads))
-        rc = cli_usage_error(&spec, "--plugin and --threads need --workers");
+    else if (!a.workers && (a.plugin || a.threads || a.config))
+        rc = cli_usage_error(&spec, "--plugin, --threads and --config need --workers");
+    char *config = NULL;
+    size_t config_len = 0;
+    if (rc == CLI_GO_ON && a.config) {
+        char err[256];
+        if (swb_json_to_msgpack(a.config, &config, &config_len, err, sizeof err))
+            rc = cli_usage_error(&spec, "--config: %s", err);
+    }
     if (rc != CLI_GO_ON) {
         cli_opts_free(&spec, &a);
+        free(config);
         return rc;
     }
     shutdown_ms = (int)a.shutdown_ms;
@@ -246,11 +258,14 @@ int cmd_broker(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "swb broker: %s\n", swb_strerror(rc));
         cli_opts_free(&spec, &a);
+        free(config);
         return 1;
     }
     print_serving(b, eps, n_eps);
-    rc = a.workers ? run_pool(b, &sigs, a.plugin, a.workers, a.threads) : run_foreground(b);
+    rc = a.workers ? run_pool(b, &sigs, a.plugin, a.workers, a.threads, config, config_len)
+                   : run_foreground(b);
     swb_broker_destroy(&b);
     cli_opts_free(&spec, &a);
+    free(config);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "swb_json.h"
 #include "switchboard.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -18,7 +19,7 @@ static void on_signal(int sig)
 }
 
 typedef struct {
-    const char *endpoint, *plugin, *name;
+    const char *endpoint, *plugin, *name, *config;
     long capacity;
 } worker_args_t;
 
@@ -32,11 +33,14 @@ static const cli_opt_t options[] = {
      .help = "worker name (default: the broker picks one)"},
     {'c', "capacity", CLI_LONG_AT(worker_args_t, capacity, 1, 1000000), .arg = "N",
      .help = "tasks at once (default: the plugin's)"},
+    {0, "config", CLI_STRING_AT(worker_args_t, config), .arg = "JSON",
+     .help = "the plugin's config (swb_ctx_config), as JSON; default: nil"},
 };
 
 static const cli_spec_t spec = {
     .name = "worker",
-    .synopsis = "swb worker --plugin NAME|PATH [--endpoint EP] [--name N] [--capacity N]",
+    .synopsis = "swb worker --plugin NAME|PATH [--endpoint EP] [--name N] [--capacity N]\n"
+                "                  [--config JSON]",
     .about = "Run a worker plugin connected to a broker until the broker says BYE or SIGINT\n"
              "or SIGTERM arrives.",
     CLI_OPTIONS(options),
@@ -53,17 +57,25 @@ int cmd_worker(int argc, char **argv)
         return cli_usage_error(&spec, "unexpected argument '%s'", argv[first]);
     if (!a.plugin)
         return cli_usage_error(&spec, "--plugin is required");
-    swb_host_opts_t opts = {.kind = SWB_PEER_PROCESS,
-                            .endpoint = a.endpoint,
-                            .plugin = a.plugin,
-                            .name = a.name,
-                            .capacity = (uint32_t)a.capacity};
+    /* SWB_OPTS: config is past the first layout, which a zero size stands for. */
+    swb_host_opts_t opts =
+        SWB_OPTS(swb_host_opts_t, .kind = SWB_PEER_PROCESS, .endpoint = a.endpoint,
+                 .plugin = a.plugin, .name = a.name, .capacity = (uint32_t)a.capacity);
+    char *config = NULL;
+    if (a.config) {
+        char err[256];
+        rc = swb_json_to_msgpack(a.config, &config, &opts.config_len, err, sizeof err);
+        if (rc)
+            return cli_usage_error(&spec, "--config: %s", err);
+        opts.config = config;
+    }
 
     char defep[512];
     if (!opts.endpoint) {
         rc = swb_default_endpoint(defep, sizeof defep);
         if (rc) {
             fprintf(stderr, "swb worker: no endpoint: %s\n", swb_strerror(rc));
+            free(config);
             return 1;
         }
         opts.endpoint = defep;
@@ -80,5 +92,6 @@ int cmd_worker(int argc, char **argv)
     opts.stop = (volatile int *)&stop_flag;
 
     rc = swb_host_run(&opts);
+    free(config);
     return rc < 0 || rc > 255 ? 1 : rc;
 }

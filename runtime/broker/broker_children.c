@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "broker_int.h"
+#include "swb_msgpack.h"
 
 #define SPAWN_MAX 256
 
@@ -277,10 +278,22 @@ static int target_parent(swb_broker_t *b, const swbi_rid_t *rid, const reg_peer_
 }
 
 void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
-                     const swb_header_t *h)
+                     const swb_header_t *h, const swbi_body_t *body)
 {
     if (h->count == 0 || h->count > SPAWN_MAX) {
         broker_error(b, rid, SWB_E_BAD_VALUE, "count must be 1..256", h->id, NULL);
+        return;
+    }
+    /* The body is the children's config. Unlike other bodies the broker reads it: it keeps
+     * it for restarts, and a process child gets it through its environment. */
+    const void *config = body && body->msg ? swbi_body_data(body) : NULL;
+    size_t config_len = body && body->msg ? body->len : 0;
+    if (config_len > SWB_CONFIG_MAX) {
+        broker_error(b, rid, SWB_E_TOO_LARGE, "the config is over 60 KiB", h->id, NULL);
+        return;
+    }
+    if (config_len && swb_msgpack_check(config, config_len, 0, 0) != SWB_OK) {
+        broker_error(b, rid, SWB_E_BAD_VALUE, "the config is not one msgpack value", h->id, NULL);
         return;
     }
     if (b->shutting_down) {
@@ -335,7 +348,9 @@ void broker_on_spawn(swb_broker_t *b, const swbi_rid_t *rid, reg_peer_t *from,
                            .capacity = SWB_HAS(h, SWB_F_CAPACITY) ? h->capacity : 0,
                            .no_restart = h->restart == SWB_RESTART_NEVER,
                            .mem_limit_mb = h->mem_limit_mb,
-                           .cpu_limit_s = h->cpu_limit_s};
+                           .cpu_limit_s = h->cpu_limit_s,
+                           .config = config,
+                           .config_len = config_len};
         rc = supervisor_spawn(b->sup, &req, &kids[started]);
         if (rc == SWB_OK) {
             started++;

@@ -371,7 +371,7 @@ void broker_handle(swb_broker_t *b, const swbi_rid_t *rid, const swb_header_t *h
         on_stats(b, rid, from, h);
         break;
     case SWB_CMD_SPAWN:
-        broker_on_spawn(b, rid, from, h);
+        broker_on_spawn(b, rid, from, h, body);
         break;
     case SWB_CMD_KILL:
         broker_on_kill(b, rid, from, h);

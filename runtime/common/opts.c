@@ -17,9 +17,9 @@
 NO_TAIL_PADDING(swb_broker_opts_t, reserved1);
 NO_TAIL_PADDING(swb_peer_opts_t, reserved0);
 NO_TAIL_PADDING(swb_task_opts_t, arg);
-NO_TAIL_PADDING(swb_pool_opts_t, max_queue);
-NO_TAIL_PADDING(swb_spawn_opts_t, reserved0);
-NO_TAIL_PADDING(swb_host_opts_t, stop);
+NO_TAIL_PADDING(swb_pool_opts_t, config_len);
+NO_TAIL_PADDING(swb_spawn_opts_t, config_len);
+NO_TAIL_PADDING(swb_host_opts_t, config_len);
 NO_TAIL_PADDING(swb_plugin_t, fini);
 
 int swbi_opts_take(void *dst, size_t dst_size, const void *src, size_t v1_size, const char *what)

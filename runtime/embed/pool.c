@@ -105,7 +105,8 @@ int swb_pool_new(swb_pool_t **out, const swb_pool_opts_t *opts)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t n = o->workers ? o->workers : (uint32_t)(ncpu > 0 ? ncpu : 1);
     swb_spawn_opts_t so = SWB_OPTS(swb_spawn_opts_t, .plugin = o->plugin, .name = "worker",
-                                   .mode = o->mode, .count = n, .capacity = o->capacity);
+                                   .mode = o->mode, .count = n, .capacity = o->capacity,
+                                   .config = o->config, .config_len = o->config_len);
     swb_child_t *kids = calloc(n, sizeof *kids);
     size_t got = 0;
     rc = kids ? swb_spawn(pool->client, &so, kids, n, &got) : SWB_E_NOMEM;

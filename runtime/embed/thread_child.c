@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ typedef struct {
     swb_host_opts_t host; /* points into the strings below */
     char name[SWB_NAME_MAX + 1], parent[SWB_NAME_MAX + 1];
     char plugin[PATH_MAX], plugin_dir[PATH_MAX], endpoint[256];
+    void *config; /* a copy: the host reads it for the thread's whole life, which may outlast
+                     the supervisor's record (a thread that does not stop) */
 } thread_t;
 
 static void *thread_entry(void *arg)
@@ -55,10 +58,17 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     snprintf(t->plugin_dir, sizeof t->plugin_dir, "%s", how->plugin_dir);
     snprintf(t->endpoint, sizeof t->endpoint, "%s", how->inproc);
     t->wake_fd = how->wake_fd;
+    if (how->config_len) {
+        if (!(t->config = malloc(how->config_len))) {
+            free(t);
+            return SWB_E_NOMEM;
+        }
+        memcpy(t->config, how->config, how->config_len);
+    }
     t->host = SWB_OPTS(swb_host_opts_t, .plugin = t->plugin, .plugin_dir = t->plugin_dir,
                        .endpoint = t->endpoint, .zmq_ctx = how->zmq_ctx, .name = t->name,
                        .parent = t->parent, .kind = SWB_PEER_THREAD, .capacity = how->capacity,
-                       .stop = &t->stop);
+                       .stop = &t->stop, .config = t->config, .config_len = how->config_len);
     /* Worker threads take no signals: the embedding program's handlers stay in its threads. */
     sigset_t all, old;
     sigfillset(&all);
@@ -66,6 +76,7 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     int rc = pthread_create(&t->thread, NULL, thread_entry, t);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
+        free(t->config);
         free(t);
         return SWB_E_SPAWN;
     }
@@ -117,7 +128,9 @@ static int finish(void *state, const child_info_t *info, int wait_ms)
 
 static void release(void *state)
 {
-    free(state);
+    thread_t *t = state;
+    free(t->config);
+    free(t);
 }
 
 const child_ops_t thread_child_ops = {

@@ -273,6 +273,22 @@ const char *swb_ctx_parent(const swb_ctx_t *c)
     return c ? c->host->peer->parent : "";
 }
 
+int swb_ctx_config(const swb_ctx_t *c, const void **body, size_t *len)
+{
+    if (!c || !body || !len)
+        return SWB_E_INVALID;
+    const swb_host_opts_t *o = c->host->opts;
+    if (o && o->config_len) {
+        *body = o->config;
+        *len = o->config_len;
+    } else {
+        static const unsigned char nil = 0xc0; /* a msgpack value either way */
+        *body = &nil;
+        *len = 1;
+    }
+    return SWB_OK;
+}
+
 int swb_ctx_should_stop(const swb_ctx_t *c)
 {
     if (!c)

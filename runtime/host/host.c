@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "host_int.h"
+#include "swb_msgpack.h"
 
 static void forward_outbox(host_t *h)
 {
@@ -258,6 +259,10 @@ int swb_host_run(const swb_host_opts_t *opts)
     const swb_host_opts_t *o = &taken; /* lives as long as the host: this call */
     if (!opts || !o->plugin)
         return 2;
+    if (o->config_len && (!o->config || swb_msgpack_check(o->config, o->config_len, 0, 0))) {
+        swb_log(SWB_LOG_ERROR, "worker: the config is not one msgpack value");
+        return 2;
+    }
     char path[PATH_MAX];
     int rc = swb_plugin_resolve(o->plugin, o->plugin_dir, path, sizeof path);
     if (rc != SWB_OK) {

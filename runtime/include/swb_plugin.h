@@ -102,6 +102,13 @@ void swb_ctx_set_load(swb_ctx_t *ctx, uint32_t permille);
 /* This worker's name and its parent's (empty when it has none). */
 const char *swb_ctx_name(const swb_ctx_t *ctx);
 const char *swb_ctx_parent(const swb_ctx_t *ctx);
+/* The worker's configuration, like Node's workerData: the msgpack value its parent gave
+ * (swb_spawn_opts_t.config, swb_pool_opts_t.config, `swb worker --config`, SWB_CONFIG for
+ * swb-worker), or nil (the one byte 0xc0) when none was. *body stays valid until the host
+ * stops (after fini), so init may keep the pointer; it is the same on every start of the worker
+ * (restarts, reload, scale). Any context of the worker, init's included. Returns SWB_OK, or
+ * SWB_E_INVALID on NULL arguments. */
+int swb_ctx_config(const swb_ctx_t *ctx, const void **body, size_t *len);
 /* Non-zero when the current task was cancelled or the worker is stopping: long tasks should
  * check it and return early. */
 int swb_ctx_should_stop(const swb_ctx_t *ctx);

@@ -51,6 +51,9 @@ extern "C" {
 #define SWB_VERSION_PATCH  0
 #define SWB_VERSION_STRING "0.2.0" /* of this header */
 #define SWB_NAME_MAX       64      /* bytes of a peer, service or group name */
+/* Bytes of a worker configuration (swb_spawn_opts_t.config). A process child gets it as hex in
+ * one environment variable, and Linux caps one at 128 KiB. */
+#define SWB_CONFIG_MAX (60 * 1024)
 
 /* The running library's version ("0.2.0"), which is not the header's SWB_VERSION_STRING when a
  * program built against one release runs with another. major, minor and patch may be NULL.
@@ -347,6 +350,9 @@ typedef struct {
     int mode;           /* SWB_CHILD_THREAD (default) or SWB_CHILD_PROCESS */
     uint32_t capacity;  /* tasks at once per worker; default the plugin's */
     uint32_t max_queue; /* default 10000; the end of the first layout */
+    const void *config; /* the workers' configuration (swb_ctx_config): one msgpack value of
+                           at most SWB_CONFIG_MAX bytes, copied; NULL: none (nil) */
+    size_t config_len;
 } swb_pool_opts_t;
 
 /* The pool's calls (but new and destroy) are safe from any thread, as Piscina's run() is: each
@@ -388,6 +394,11 @@ typedef struct {
     uint32_t mem_limit_mb; /* restart a process child whose RSS passes this; 0 = none */
     uint32_t cpu_limit_s;  /* CPU seconds a process child may use (RLIMIT_CPU); 0 = none */
     uint32_t reserved0;    /* zero; the end of the first layout */
+    const void *config;    /* the children's configuration, which their plugin reads with
+                              swb_ctx_config, like Node's workerData: one msgpack value of at
+                              most SWB_CONFIG_MAX bytes, copied. Restarts, RELOAD and SCALE give
+                              it to the children they start. NULL: none (nil) */
+    size_t config_len;
 } swb_spawn_opts_t;
 
 typedef struct {
@@ -396,8 +407,10 @@ typedef struct {
 } swb_child_t;
 
 /* Start children whose parent is `parent`, and wait until every one has said HELLO (READY),
- * so it can be sent to at once. Up to `cap` children are written to `out`; *n gets the count.
- * Messages that arrive meanwhile are kept for swb_peer_recv. */
+ * so it can be sent to at once. A config that is not one msgpack value fails with
+ * SWB_E_BAD_VALUE, one over SWB_CONFIG_MAX with SWB_E_TOO_LARGE (the broker checks both). Up to
+ * `cap` children are written to `out`; *n gets the count. Messages that arrive meanwhile are kept
+ * for swb_peer_recv. */
 int swb_spawn(swb_peer_t *parent, const swb_spawn_opts_t *opts, swb_child_t *out, size_t cap,
               size_t *n);
 /* Send a signal to a child process (a thread child is told to leave; SIGKILL ends it at
@@ -434,6 +447,9 @@ typedef struct {
     uint32_t capacity;      /* tasks at once; default the plugin's */
     volatile int *stop;     /* set non-zero to stop the host (threads), from any thread; may be
                                NULL; the end of the first layout */
+    const void *config;     /* the plugin's configuration (swb_ctx_config): one msgpack value,
+                               borrowed for the whole swb_host_run; NULL: none (nil) */
+    size_t config_len;
 } swb_host_opts_t;
 
 /* Load the plugin, connect, serve until told BYE, stopped, or the broker is gone for good.

@@ -85,7 +85,11 @@ int swb_spawn(swb_peer_t *p, const swb_spawn_opts_t *given, swb_child_t *out, si
         SWB_SET(&h, SWB_F_CPU_LIMIT);
         h.cpu_limit_s = o->cpu_limit_s;
     }
-    int rc = peeri_send(p, &h, NULL, 0);
+    /* The header has no field left for it: the config travels as SPAWN's body, checked by
+     * the broker (bad_value, too_large). */
+    if (o->config_len && !o->config)
+        return SWB_E_INVALID;
+    int rc = peeri_send(p, &h, o->config_len ? o->config : NULL, o->config_len);
     if (rc != SWB_OK)
         return rc;
     int timeout = o->timeout_ms ? o->timeout_ms : 10000;

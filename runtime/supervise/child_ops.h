@@ -28,6 +28,9 @@ typedef struct {
     uint32_t capacity;      /* 0: the plugin's own */
     uint32_t cpu_limit_s;   /* 0: none */
     int wake_fd;            /* write a byte here when the child ends (threads), or -1 */
+    const void *config;     /* the plugin's config (msgpack), or NULL; borrowed: a child that
+                               outlives the call copies it */
+    size_t config_len;
 } child_start_t;
 
 typedef struct child_ops {

@@ -40,12 +40,33 @@ typedef struct {
 
 static int env_override(const char *entry)
 {
-    static const char *ours[] = {"SWB_ENDPOINT=", "SWB_PLUGIN=",     "SWB_NAME=", "SWB_PARENT=",
-                                 "SWB_CAPACITY=", "SWB_PLUGIN_DIR=", "SWB_KIND=", "SWB_PPID="};
+    static const char *ours[] = {
+        "SWB_ENDPOINT=",   "SWB_PLUGIN=", "SWB_NAME=", "SWB_PARENT=", "SWB_CAPACITY=",
+        "SWB_PLUGIN_DIR=", "SWB_KIND=",   "SWB_PPID=", "SWB_CONFIG="};
     for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
         if (strncmp(entry, ours[i], strlen(ours[i])) == 0)
             return 1;
     return 0;
+}
+
+/* "SWB_CONFIG=<hex>", malloc'd: an environment variable holds no NUL, so the msgpack goes as
+ * hex (SWB_CONFIG_MAX keeps it under Linux's 128 KiB per variable). */
+static char *config_env(const void *config, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    static const char prefix[] = "SWB_CONFIG=";
+    char *e = malloc(sizeof prefix + 2 * len);
+    if (!e)
+        return NULL;
+    memcpy(e, prefix, sizeof prefix - 1);
+    char *o = e + sizeof prefix - 1;
+    const unsigned char *c = config;
+    for (size_t i = 0; i < len; i++) {
+        *o++ = digits[c[i] >> 4];
+        *o++ = digits[c[i] & 15];
+    }
+    *o = '\0';
+    return e;
 }
 
 static int start(void *ctx, const child_start_t *how, child_info_t *info, void **state)
@@ -66,9 +87,12 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     size_t n_env = 0;
     while (environ && environ[n_env])
         n_env++;
-    char **envp = calloc(n_env + 9, sizeof *envp);
+    char **envp = calloc(n_env + 10, sizeof *envp);
     char extra[7][PATH_MAX + 32];
-    if (!envp) {
+    char *config = how->config_len ? config_env(how->config, how->config_len) : NULL;
+    if (!envp || (how->config_len && !config)) {
+        free(envp);
+        free(config);
         free(pr);
         return SWB_E_NOMEM;
     }
@@ -88,6 +112,8 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     /* Capacity 0 means "the plugin's own": leave the variable out. */
     for (int i = 0; i < (how->capacity ? 7 : 6); i++)
         envp[k++] = extra[i];
+    if (config)
+        envp[k++] = config;
     struct rlimit cpu = {how->cpu_limit_s, how->cpu_limit_s + 1};
     envp[k] = NULL;
     char *argv[] = {(char *)exe, NULL};
@@ -104,6 +130,7 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
         posix_spawnattr_destroy(&attr);
     if (e != 0) {
         free(envp);
+        free(config);
         free(pr);
         return SWB_E_NOMEM;
     }
@@ -120,6 +147,7 @@ static int start(void *ctx, const child_start_t *how, child_info_t *info, void *
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     free(envp);
+    free(config);
     if (e != 0) {
         swb_log(SWB_LOG_WARN, "spawn %s: %s %s: %s", how->name, what, exe, strerror(e));
         free(pr);

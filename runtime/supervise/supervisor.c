@@ -32,6 +32,8 @@ typedef struct {
     int no_restart;
     int was_ready; /* some start of it said HELLO: it can work, so a crash is restarted */
     uint32_t mem_limit_mb, cpu_limit_s;
+    void *config; /* malloc'd copy, so every start of this child gets the same; NULL: none */
+    size_t config_len;
     int64_t started_ms, restart_at_ms;
     uint32_t backoff_ms;
     int64_t restart_times[RESTART_RING];
@@ -146,7 +148,9 @@ static int start(supervisor_t *s, child_rec_t *c)
                          .worker_exe = s->worker_exe,
                          .capacity = c->capacity,
                          .cpu_limit_s = c->cpu_limit_s,
-                         .wake_fd = s->o.wake_fd};
+                         .wake_fd = s->o.wake_fd,
+                         .config = c->config,
+                         .config_len = c->config_len};
     int rc = c->ops->start(c->ops_ctx, &how, &c->info, &c->state);
     if (rc == SWB_OK) {
         c->info.running = 1;
@@ -184,12 +188,21 @@ int supervisor_spawn(supervisor_t *s, const spawn_req_t *req, child_info_t *info
     c->mem_limit_mb = req->mem_limit_mb;
     c->cpu_limit_s = req->cpu_limit_s;
     c->backoff_ms = s->o.backoff_min_ms;
+    if (req->config && req->config_len) {
+        if (!(c->config = malloc(req->config_len))) {
+            free(c);
+            return SWB_E_NOMEM;
+        }
+        memcpy(c->config, req->config, req->config_len);
+        c->config_len = req->config_len;
+    }
     int rc = swb_plugin_resolve(req->plugin, s->plugin_dir, c->plugin, sizeof c->plugin);
     if (rc == SWB_OK)
         rc = start(s, c);
     if (rc == SWB_OK && add_kid(s, c) != 0)
         rc = SWB_E_NOMEM; /* unreachable in practice: the kid runs on unsupervised */
     if (rc != SWB_OK) {
+        free(c->config);
         free(c);
         return rc;
     }
@@ -210,7 +223,9 @@ int supervisor_spawn_like(supervisor_t *s, const char *like, const char *name, c
                        .capacity = o->capacity,
                        .no_restart = o->no_restart,
                        .mem_limit_mb = o->mem_limit_mb,
-                       .cpu_limit_s = o->cpu_limit_s};
+                       .cpu_limit_s = o->cpu_limit_s,
+                       .config = o->config,
+                       .config_len = o->config_len};
     return supervisor_spawn(s, &req, info);
 }
 
@@ -300,6 +315,7 @@ static void free_kid(child_rec_t *c)
 {
     if (c->state)
         c->ops->release(c->state);
+    free(c->config);
     free(c);
 }
 

@@ -46,6 +46,8 @@ typedef struct {
     int no_restart;        /* never restart it */
     uint32_t mem_limit_mb; /* restart when its RSS passes this (processes) */
     uint32_t cpu_limit_s;  /* RLIMIT_CPU (processes) */
+    const void *config;    /* msgpack given to the plugin (copied); NULL: none */
+    size_t config_len;
 } spawn_req_t;
 
 typedef struct {

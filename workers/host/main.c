@@ -1,12 +1,13 @@
 /*
  * main.c - swb-worker: the executable that hosts one plugin as a worker process.
  *
- * The supervisor starts it with SWB_ENDPOINT, SWB_PLUGIN, SWB_NAME, SWB_PARENT and
- * SWB_CAPACITY in the environment; a person starts it with the same settings as options
- * (options win). Everything else is swb_host_run's job; this file only turns arguments into
- * swb_host_opts_t and SIGTERM/SIGINT into the host's stop flag (and SWB_PPID into
- * PR_SET_PDEATHSIG).
+ * The supervisor starts it with SWB_ENDPOINT, SWB_PLUGIN, SWB_NAME, SWB_PARENT,
+ * SWB_CAPACITY and SWB_CONFIG (hex of the plugin's msgpack config) in the environment; a person
+ * starts it with the same settings as options (options win). Everything else is swb_host_run's job;
+ * this file only turns arguments into swb_host_opts_t and SIGTERM/SIGINT into the host's stop flag
+ * (and SWB_PPID into PR_SET_PDEATHSIG).
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -43,7 +44,10 @@ static void usage(FILE *f)
                "  -c, --capacity N     tasks at once (env SWB_CAPACITY; default: the plugin's)\n"
                "      --kind K         process or remote (default: remote for a tcp://\n"
                "                       endpoint, else process)\n"
-               "  -h, --help           this text\n");
+               "  -h, --help           this text\n"
+               "\n"
+               "The plugin's config (swb_ctx_config) comes from env SWB_CONFIG: hex of one\n"
+               "msgpack value.\n");
 }
 
 static const char *env_or(const char *value, const char *env)
@@ -77,6 +81,37 @@ static void follow_parent(void)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (ppid > 0 && getppid() != (pid_t)ppid)
         _exit(127);
+}
+
+/* SWB_CONFIG: the plugin's config as hex of its msgpack (an environment variable holds no
+ * NUL). Read once and removed, so nothing the plugin starts inherits it. *out is malloc'd;
+ * returns -1 on bad hex. */
+static int take_config(unsigned char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    const char *v = getenv("SWB_CONFIG");
+    if (!v || !*v)
+        return 0;
+    size_t n = strlen(v);
+    if (n % 2 || n / 2 > SWB_CONFIG_MAX)
+        return -1;
+    unsigned char *b = malloc(n / 2);
+    if (!b)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned int byte;
+        if (!isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1]) ||
+            sscanf(v + 2 * i, "%2x", &byte) != 1) {
+            free(b);
+            return -1;
+        }
+        b[i] = (unsigned char)byte;
+    }
+    unsetenv("SWB_CONFIG");
+    *out = b;
+    *len = n / 2;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -124,7 +159,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    swb_host_opts_t opts = {0};
+    swb_host_opts_t opts = SWB_OPTS(swb_host_opts_t, .kind = 0);
     opts.plugin = env_or(plugin, "SWB_PLUGIN");
     opts.name = env_or(name, "SWB_NAME");
     opts.parent = env_or(parent, "SWB_PARENT");
@@ -160,6 +195,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    unsigned char *config = NULL;
+    if (take_config(&config, &opts.config_len)) {
+        fprintf(stderr, "swb-worker: SWB_CONFIG is not hex of at most %d bytes\n", SWB_CONFIG_MAX);
+        return 2;
+    }
+    opts.config = config;
+
     /* No SA_RESTART: a blocking call returns EINTR and the host sees the flag at once. */
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -176,5 +218,6 @@ int main(int argc, char **argv)
     opts.stop = (volatile int *)&stop_flag;
 
     int rc = swb_host_run(&opts);
+    free(config);
     return rc < 0 || rc > 255 ? 1 : rc;
 }
