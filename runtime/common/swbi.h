@@ -39,6 +39,10 @@ extern char swbi_tsan_sync;
 #define SWBI_RECEIVED() ((void)0)
 #endif
 
+/* The worker host's exit code when the plugin's init refused to start (sysexits' EX_CONFIG):
+ * the supervisor gives such a child up instead of restarting it like a crash. */
+#define SWBI_EXIT_INIT 78
+
 /* Monotonic milliseconds (coarse: a few ms of resolution, for timers) and microseconds
  * (precise, for latency figures). */
 int64_t swbi_now_ms(void);

@@ -334,9 +334,11 @@ int swb_host_run(const swb_host_opts_t *opts)
         zmq_setsockopt(c->push, ZMQ_LINGER, &linger, sizeof linger);
     }
     if (d->init && (rc = d->init(&h->ctxs[0], &h->state)) != 0) {
-        swb_log(SWB_LOG_ERROR, "worker %s: plugin %s refused to start (%d)", swb_peer_name(h->peer),
-                d->name ? d->name : path, rc);
+        swb_log(SWB_LOG_ERROR, "worker %s: plugin %s failed to start: its init returned %s (%d)",
+                swb_peer_name(h->peer), d->name ? d->name : path,
+                rc < 0 ? swb_errname(rc) : "an error", rc);
         forward_outbox(h);
+        code = SWBI_EXIT_INIT; /* the supervisor gives it up rather than restart it */
         goto out;
     }
     if (executor_start(h) != SWB_OK) {

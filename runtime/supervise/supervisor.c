@@ -341,6 +341,16 @@ static int after_exit(supervisor_t *s, child_rec_t *c, int64_t now, sup_event_fn
     if (!abnormal || c->info.retiring || c->no_restart || s->closed)
         return 1;
     char text[160];
+    if (c->info.signal == 0 && c->info.code == SWBI_EXIT_INIT) {
+        /* The plugin's init said no: starting it again would say no again. */
+        snprintf(text, sizeof text,
+                 "failed to start: the plugin's init refused (see the worker's log); not "
+                 "restarted");
+        swb_log(SWB_LOG_WARN, "child %s %s", c->info.name, text);
+        if (fn)
+            fn(arg, SWB_EV_GAVE_UP, &c->info, text);
+        return 1;
+    }
     if (!c->info.ready && !c->was_ready) {
         /* It never got as far as HELLO: restarting would only repeat the failure. A child
          * that worked before and died during a restart is restarted again (within the

@@ -152,6 +152,43 @@ static void test_a_child_that_worked_is_restarted_when_a_restart_fails(void **st
     harness_call_sum_ok(h->parent, 5000);
 }
 
+/* A plugin whose init refuses to start is given up at once, with a text that says so, as a
+ * thread and as a process: restarting it would only refuse again. */
+static void init_refusal_is_given_up_not_restarted(harness_t *h, int mode)
+{
+    swb_spawn_opts_t o =
+        SWB_OPTS(swb_spawn_opts_t, .plugin = TP("initfail"), .name = "refuser", .mode = mode);
+    swb_child_t c = {0};
+    size_t n = 0;
+    swb_spawn(h->parent, &o, &c, 1, &n); /* ready or not, depending on when init ran */
+    swb_msg_t m = {0};
+    int restarts = 0, exit_code = -1;
+    for (;;) {
+        assert_int_equal(recv_type(h->parent, &m, SWB_MSG_EVENT, 5000, NULL), SWB_OK);
+        if (strcmp(m.name, "refuser") != 0)
+            continue;
+        restarts += m.event == SWB_EVENT_RESTART;
+        if (m.event == SWB_EVENT_EXIT)
+            exit_code = m.code;
+        if (m.event == SWB_EVENT_GAVE_UP)
+            break;
+    }
+    assert_int_equal(restarts, 0);
+    assert_int_equal(exit_code, 78);
+    assert_non_null(strstr(m.text, "failed to start"));
+    swb_msg_close(&m);
+}
+
+static void test_a_plugin_whose_init_refuses_is_given_up_as_a_process(void **state)
+{
+    init_refusal_is_given_up_not_restarted(*state, SWB_CHILD_PROCESS);
+}
+
+static void test_a_plugin_whose_init_refuses_is_given_up_as_a_thread(void **state)
+{
+    init_refusal_is_given_up_not_restarted(*state, SWB_CHILD_THREAD);
+}
+
 static void test_poison_task_fails_after_its_retries(void **state)
 {
     harness_t *h = *state;
@@ -637,6 +674,8 @@ static const struct CMUnitTest tests[] = {
     SWB_ST(test_killed_worker_is_restarted_and_serves_again),
     SWB_ST(test_crash_loop_is_given_up_after_the_intensity_limit),
     SWB_ST(test_a_child_that_worked_is_restarted_when_a_restart_fails),
+    SWB_ST(test_a_plugin_whose_init_refuses_is_given_up_as_a_process),
+    SWB_ST(test_a_plugin_whose_init_refuses_is_given_up_as_a_thread),
     SWB_ST(test_poison_task_fails_after_its_retries),
     SWB_ST(test_stopped_worker_is_replaced_and_its_task_retried),
     SWB_ST(test_task_past_its_deadline_gets_the_hung_worker_replaced),
