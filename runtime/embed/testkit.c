@@ -55,6 +55,11 @@ const swb_child_t *swb_testkit_worker(const swb_testkit_t *k)
     return k ? &k->worker : NULL;
 }
 
+const char *swb_testkit_endpoint(const swb_testkit_t *k)
+{
+    return k ? swb_broker_endpoint(k->broker) : NULL;
+}
+
 swb_peer_t *swb_testkit_peer(swb_testkit_t *k)
 {
     return k ? k->peer : NULL;

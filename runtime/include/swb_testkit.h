@@ -38,6 +38,8 @@ int swb_testkit_start(swb_testkit_t **out, const char *plugin, int mode);
 const char *swb_testkit_service(const swb_testkit_t *k);
 /* The worker's name and pid (a thread worker's pid is this process's). */
 const swb_child_t *swb_testkit_worker(const swb_testkit_t *k);
+/* The private broker's ipc endpoint, for other programs of the test to connect to. */
+const char *swb_testkit_endpoint(const swb_testkit_t *k);
 /* The client peer, the worker's parent: for swb_submit, swb_peer_send, swb_kill, events... */
 swb_peer_t *swb_testkit_peer(swb_testkit_t *k);
 /* swb_call on the plugin's service. */
