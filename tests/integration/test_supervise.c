@@ -28,6 +28,17 @@ static int setup_fast(void **state)
     return harness_setup_with(state, &o);
 }
 
+/* The same backoff, with room for many restarts: for a case that must act between two of
+ * them, on a machine that may be slow to let it. */
+static int setup_patient(void **state)
+{
+    swb_broker_opts_t o = {.restart_backoff_min_ms = 50,
+                           .restart_backoff_max_ms = 400,
+                           .max_restarts = 50,
+                           .restart_period_ms = 60000};
+    return harness_setup_with(state, &o);
+}
+
 static pid_t daemon_pid; /* a `swb broker` started by a test, ended whatever happens */
 
 static int teardown_fast(void **state)
@@ -673,7 +684,8 @@ static void test_scale_up_and_down_under_load(void **state)
 static const struct CMUnitTest tests[] = {
     SWB_ST(test_killed_worker_is_restarted_and_serves_again),
     SWB_ST(test_crash_loop_is_given_up_after_the_intensity_limit),
-    SWB_ST(test_a_child_that_worked_is_restarted_when_a_restart_fails),
+    cmocka_unit_test_setup_teardown(test_a_child_that_worked_is_restarted_when_a_restart_fails,
+                                    setup_patient, teardown_fast),
     SWB_ST(test_a_plugin_whose_init_refuses_is_given_up_as_a_process),
     SWB_ST(test_a_plugin_whose_init_refuses_is_given_up_as_a_thread),
     SWB_ST(test_poison_task_fails_after_its_retries),
