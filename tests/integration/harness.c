@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -295,6 +298,41 @@ int harness_start_worker(const char *endpoint, const char *name, const char *plu
     if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
         return -1;
     return (int)pid;
+}
+
+int harness_exec(char *const argv[], int err_fd, int nofile)
+{
+    pid_t me = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid < 0 ? -1 : (int)pid;
+    /* Child: async-signal-safe calls only. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != me)
+        _exit(127);
+    if (nofile > 0) {
+        struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    if (err_fd >= 0)
+        dup2(err_fd, 2);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+int64_t harness_stat(swb_peer_t *p, const char *key)
+{
+    void *body = NULL;
+    size_t len = 0;
+    int64_t v = -1;
+    if (swb_peer_stats(p, &body, &len, 5000) == SWB_OK)
+        unpack_map_int(body, len, key, &v);
+    free(body);
+    return v;
 }
 
 void harness_kill_reap(int pid)

@@ -73,6 +73,14 @@ int harness_broker_with(harness_t *h, const swb_broker_opts_t *o);
 int harness_start_worker(const char *endpoint, const char *name, const char *plugin);
 /* SIGKILL and reap a process this test started; tolerates pid <= 0. */
 void harness_kill_reap(int pid);
+/* Start argv[0] (e.g. SWB_BIN_DIR "/swb") with standard input and output on /dev/null and
+ * standard error on err_fd (-1: the test's own); with nofile > 0, its RLIMIT_NOFILE is that.
+ * It dies with this process (PR_SET_PDEATHSIG). Returns its pid, or -1. */
+int harness_exec(char *const argv[], int err_fd, int nofile);
+
+/* Top-level integer `key` of the broker's STATS, asked through p; -1 when there is no answer
+ * or no such key. */
+int64_t harness_stat(swb_peer_t *p, const char *key);
 
 /* Read string key k of a msgpack map body into buf; returns 0 on success. */
 int unpack_map_str(const void *body, size_t len, const char *k, char *buf, size_t cap);

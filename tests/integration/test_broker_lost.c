@@ -11,13 +11,10 @@
  * with the new broker. A WELCOME from the same broker (a HELLO again on the same connection)
  * ends nothing.
  */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -92,25 +89,10 @@ static void test_tasks_in_flight_end_broker_lost_when_the_broker_goes(void **sta
  * happened; 0 when not running. */
 static pid_t old_broker, new_broker;
 
-/* Start `swb broker --endpoint EP` (stdout to /dev/null, stderr shared with the test's log);
- * it dies with this process. */
 static pid_t start_swb_broker(const char *endpoint)
 {
     char *argv[] = {SWB_BIN_DIR "/swb", "broker", "--endpoint", (char *)endpoint, NULL};
-    pid_t me = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != me)
-        _exit(127);
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    execv(argv[0], argv);
-    fprintf(stderr, "exec %s failed\n", argv[0]);
-    _exit(127);
+    return harness_exec(argv, -1, 0);
 }
 
 static void kill_reap(pid_t *pid)

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -86,32 +85,10 @@ static pid_t start_broker(fdt_t *t)
     snprintf(t->err_path, sizeof t->err_path, "%s/broker.err", t->h.dir);
     int err = open(t->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(err >= 0);
-    pid_t me = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != me)
-            _exit(127);
-        struct rlimit rl = {BROKER_FDS, BROKER_FDS};
-        setrlimit(RLIMIT_NOFILE, &rl);
-        dup2(err, 2);
-        execl(SWB_BIN_DIR "/swb", "swb", "broker", "-e", t->h.endpoint, (char *)NULL);
-        _exit(127);
-    }
+    char *argv[] = {SWB_BIN_DIR "/swb", "broker", "-e", t->h.endpoint, NULL};
+    pid_t pid = harness_exec(argv, err, BROKER_FDS);
     close(err);
     return pid;
-}
-
-static int64_t stat_through(swb_peer_t *p, const char *key)
-{
-    void *body = NULL;
-    size_t len = 0;
-    int64_t v = -1;
-    if (swb_peer_stats(p, &body, &len, 2000) == SWB_OK)
-        unpack_map_int(body, len, key, &v);
-    free(body);
-    return v;
 }
 
 static swb_peer_t *connect_peer(fdt_t *t)
@@ -126,7 +103,7 @@ static swb_peer_t *connect_peer(fdt_t *t)
 static int64_t stat_of(fdt_t *t, const char *key)
 {
     swb_peer_t *p = connect_peer(t);
-    int64_t v = p ? stat_through(p, key) : -1;
+    int64_t v = p ? harness_stat(p, key) : -1;
     swb_peer_destroy(&p);
     return v;
 }
@@ -178,8 +155,8 @@ static void test_descriptor_exhaustion_pauses_accepting_never_aborts(void **stat
     usleep(1000 * 1000); /* every connection retried at least once while refused */
     assert_true(broker_alive(t));
     /* Refusing new connections, and serving the one made before. */
-    assert_int_equal(stat_through(t->early, "accepting"), 0);
-    assert_true(stat_through(t->early, "connections_refused") > 0);
+    assert_int_equal(harness_stat(t->early, "accepting"), 0);
+    assert_true(harness_stat(t->early, "connections_refused") > 0);
 
     close_conns(t);
     int64_t accepting = -1;

@@ -6,13 +6,9 @@
  * passes 64 MiB, answers every task it took, and once they are done takes new tasks again.
  * Every submitted task ends in exactly one outcome: a result or that refusal.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -52,18 +48,10 @@ static int teardown(void **state)
 
 static pid_t start_broker(memt_t *t)
 {
-    pid_t me = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != me)
-            _exit(127);
-        execl(SWB_BIN_DIR "/swb", "swb", "broker", "-e", t->h.endpoint, "--max-memory", BOUND_MB,
-              "--workers", "1", "--plugin", "sleep", (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    char *argv[] = {SWB_BIN_DIR "/swb", "broker", "-e",        t->h.endpoint,
+                    "--max-memory",     BOUND_MB, "--workers", "1",
+                    "--plugin",         "sleep",  NULL};
+    return harness_exec(argv, -1, 0);
 }
 
 /* {"ms": TASK_MS, "pad": <BODY_MB MiB>} */
@@ -92,17 +80,6 @@ static int call_sleep(swb_peer_t *p)
     swb_msg_close(&r);
     free(body);
     return rc;
-}
-
-static int64_t stat_of(swb_peer_t *p, const char *key)
-{
-    void *body = NULL;
-    size_t len = 0;
-    int64_t v = -1;
-    if (swb_peer_stats(p, &body, &len, 5000) == SWB_OK)
-        unpack_map_int(body, len, key, &v);
-    free(body);
-    return v;
 }
 
 static void test_past_the_memory_bound_new_tasks_get_queue_full(void **state)
@@ -163,7 +140,7 @@ static void test_past_the_memory_bound_new_tasks_get_queue_full(void **state)
     assert_int_equal(ok + refused, 2 * WAVE);
     assert_true(ok >= 1);
     assert_true(refused >= 1);
-    assert_true(stat_of(t->client, "memory_pauses") >= 1);
+    assert_true(harness_stat(t->client, "memory_pauses") >= 1);
 
     /* Its tasks done, the heap is back under the bound: new tasks are taken again. */
     rc = SWB_E_QUEUE_FULL;

@@ -44,17 +44,6 @@ static void *caller(void *arg)
     return NULL;
 }
 
-static int64_t stat_of(swb_peer_t *p, const char *key)
-{
-    void *body = NULL;
-    size_t len = 0;
-    int64_t v = -1;
-    if (swb_peer_stats(p, &body, &len, 5000) == SWB_OK)
-        unpack_map_int(body, len, key, &v);
-    free(body);
-    return v;
-}
-
 static void test_spawn_of_64_children_stalls_no_one(void **state)
 {
     harness_t *h = *state;
@@ -85,8 +74,10 @@ static void test_spawn_of_64_children_stalls_no_one(void **state)
 
     __atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
-    int64_t lost = stat_of(h->parent, "peers_lost"), restarts = stat_of(h->parent, "restarts");
-    int64_t children = stat_of(h->parent, "children"), stalls = stat_of(h->parent, "loop_stalls");
+    int64_t lost = harness_stat(h->parent, "peers_lost"),
+            restarts = harness_stat(h->parent, "restarts");
+    int64_t children = harness_stat(h->parent, "children"),
+            stalls = harness_stat(h->parent, "loop_stalls");
     printf("spawn storm: %d children in %lld ms; %d calls meanwhile, %d failed; peers lost %lld, "
            "restarts %lld, loop stalls %lld\n",
            STORM, (long long)spawn_ms, c.calls, c.failures, (long long)lost, (long long)restarts,
